@@ -1,0 +1,1 @@
+"""The LINE adapter: Flask webhook, intent matcher, handlers, LINE client, jobs and CLI."""

@@ -1,0 +1,20 @@
+"""The ``ita`` command line. Each concern registers its commands from its own module."""
+
+from __future__ import annotations
+
+import click
+
+from bot.cli import nlu as nlu_commands
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """ita-bot: ITA results, scoring and the LINE bot."""
+
+
+cli.add_command(nlu_commands.nlu)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="ita")
