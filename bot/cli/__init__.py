@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from bot.cli import core as core_commands
 from bot.cli import nlu as nlu_commands
 
 
@@ -12,6 +13,7 @@ def cli() -> None:
     """ita-bot: ITA results, scoring and the LINE bot."""
 
 
+core_commands.register(cli)
 cli.add_command(nlu_commands.nlu)
 
 

@@ -1,0 +1,162 @@
+"""Database models (SQLAlchemy 2, typed). The schema is created and migrated by Alembic.
+
+Scores are stored as whole hundredths in integer columns (``Score``) so that SQLite and
+PostgreSQL hold exactly the same values and ranking queries compare integers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Score(TypeDecorator[Decimal]):
+    """A score with two decimals, stored as an integer number of hundredths."""
+
+    impl = Integer
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        hundredths = Decimal(value) * 100
+        if hundredths != hundredths.to_integral_value():
+            raise ValueError(f"score {value} has more than two decimals")
+        return int(hundredths)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(int(value)).scaleb(-2)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime kept in UTC on every backend (SQLite has no time zones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; pass an aware datetime")
+        from datetime import UTC
+
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        from datetime import UTC
+
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every model."""
+
+
+class Agency(Base):
+    """A government agency that is assessed (อบต., เทศบาล, กรม, ...)."""
+
+    __tablename__ = "agencies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    type: Mapped[str] = mapped_column(String(64), index=True)
+    province: Mapped[str] = mapped_column(String(128), index=True)
+    district: Mapped[str | None] = mapped_column(String(128))
+    # The agency's own analysis threshold (reports use 85, 90 or 95); None means the national 85.
+    target: Mapped[Decimal | None] = mapped_column(Score)
+
+    assessments: Mapped[list[Assessment]] = relationship(
+        back_populates="agency", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Assessment(Base):
+    """One agency's results for one fiscal year, with what was computed and what was reported."""
+
+    __tablename__ = "assessments"
+    __table_args__ = (
+        UniqueConstraint("agency_id", "fiscal_year", name="uq_assessment_agency_year"),
+        Index("ix_assessments_year_overall", "fiscal_year", "overall"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
+    fiscal_year: Mapped[int] = mapped_column(SmallInteger)
+    source: Mapped[str] = mapped_column(String(255), default="")
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Computed from the indicator scores (None when the indicators are not all known).
+    iit: Mapped[Decimal | None] = mapped_column(Score)
+    eit: Mapped[Decimal | None] = mapped_column(Score)
+    oit: Mapped[Decimal | None] = mapped_column(Score)
+    overall: Mapped[Decimal | None] = mapped_column(Score)
+    level: Mapped[str | None] = mapped_column(String(32))
+    # EIT parts (2566 onward) are input data, used by the level rule.
+    eit1: Mapped[Decimal | None] = mapped_column(Score)
+    eit2: Mapped[Decimal | None] = mapped_column(Score)
+    # As printed in the agency's report; compared with the computed values.
+    reported_iit: Mapped[Decimal | None] = mapped_column(Score)
+    reported_eit: Mapped[Decimal | None] = mapped_column(Score)
+    reported_oit: Mapped[Decimal | None] = mapped_column(Score)
+    reported_overall: Mapped[Decimal | None] = mapped_column(Score)
+    reported_level: Mapped[str | None] = mapped_column(String(32))
+
+    agency: Mapped[Agency] = relationship(back_populates="assessments")
+    indicator_scores: Mapped[list[IndicatorScore]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="IndicatorScore.indicator"
+    )
+    sub_indicator_scores: Mapped[list[SubIndicatorScore]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="SubIndicatorScore.code"
+    )
+    item_scores: Mapped[list[ItemScore]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="ItemScore.code"
+    )
+
+
+class IndicatorScore(Base):
+    """The score of one of the ten indicators."""
+
+    __tablename__ = "indicator_scores"
+
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"), primary_key=True)
+    indicator: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    score: Mapped[Decimal] = mapped_column(Score)
+
+
+class SubIndicatorScore(Base):
+    """The score of a sub-indicator such as 9.2, when the report gives it."""
+
+    __tablename__ = "sub_indicator_scores"
+
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    score: Mapped[Decimal] = mapped_column(Score)
+
+
+class ItemScore(Base):
+    """The score of one assessment item (i1.., e1.., o1..)."""
+
+    __tablename__ = "item_scores"
+
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    score: Mapped[Decimal] = mapped_column(Score)
