@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from ita_core.errors import ImportProblem, ImportRejected, ItaError, ScoreInputError
 from ita_core.framework import Framework, get_framework
 from ita_core.models import Agency, Assessment, IndicatorScore, ItemScore, SubIndicatorScore
+from ita_core.numbers import round2
 from ita_core.scoring import (
     LETTER_LEVELS,
     PASS_LEVELS,
@@ -216,7 +217,8 @@ def _validate_one(
 
     def score(key: str, value: object, what: str) -> Decimal | None:
         try:
-            return check_score(value, what)
+            # Stored with two decimals, like the official reports; finer input is rounded half-up.
+            return round2(check_score(value, what))
         except ScoreInputError as exc:
             problem(raw.column(key), str(exc))
             return None
@@ -424,11 +426,12 @@ def apply_plan(session: Session, plan: ImportPlan, now: datetime) -> None:
     records = plan.new + [record for record, _ in plan.changed]
     if not records:
         return
-    agency_ids = dict(
-        session.execute(
+    agency_ids: dict[str, int] = {
+        code: agency_id
+        for code, agency_id in session.execute(
             select(Agency.code, Agency.id).where(Agency.code.in_({r.agency_code for r in records}))
-        ).tuples()
-    )
+        )
+    }
     changed_keys = [(agency_ids[r.agency_code], r.year) for r, _ in plan.changed]
     if changed_keys:
         for chunk in _chunk_pairs(changed_keys, 500):

@@ -6,11 +6,14 @@ import click
 
 from bot.cli import core as core_commands
 from bot.cli import nlu as nlu_commands
+from bot.cli.common import state
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """ita-bot: ITA results, scoring and the LINE bot."""
+    ctx.call_on_close(state().close)
 
 
 core_commands.register(cli)

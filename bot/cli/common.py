@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
-from functools import cache
 from typing import Any, Literal
 
 import click
@@ -20,19 +19,52 @@ from ita_core.db import make_engine, make_session_factory, unit_of_work
 from ita_core.errors import ImportRejected, ItaError
 
 
-@cache
+class CliState:
+    """Per-invocation state: settings and the engine, made on first use."""
+
+    def __init__(self) -> None:
+        self._settings: Settings | None = None
+        self._engine: Engine | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = Settings.from_env()
+            except ConfigError as exc:
+                raise click.ClickException(str(exc)) from None
+        return self._settings
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = make_engine(self.settings.database_url)
+        return self._engine
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+
+def state() -> CliState:
+    """The state of the running ``ita`` invocation."""
+    ctx = click.get_current_context()
+    found = ctx.find_object(CliState)
+    if found is None:
+        found = ctx.ensure_object(CliState)
+        ctx.call_on_close(found.close)
+    return found
+
+
 def settings() -> Settings:
-    """Settings for this process, read once."""
-    try:
-        return Settings.from_env()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    """Settings for this invocation, read once."""
+    return state().settings
 
 
-@cache
 def engine() -> Engine:
-    """The engine for DATABASE_URL, made once per process."""
-    return make_engine(settings().database_url)
+    """The engine for DATABASE_URL, made once per invocation."""
+    return state().engine
 
 
 @contextmanager

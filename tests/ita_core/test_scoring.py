@@ -54,7 +54,9 @@ def test_tool_scores_round_half_up() -> None:
 
 
 def test_thai_digits_and_strings_accepted() -> None:
-    result = score_indicators(2563, ["๑๐๐", "๙๗.๒๕", "99.88", "99.63", "100", "95.07", "94.98", "92.74", "88.78", "87.5"])
+    result = score_indicators(
+        2563, ["๑๐๐", "๙๗.๒๕", "99.88", "99.63", "100", "95.07", "94.98", "92.74", "88.78", "87.5"]
+    )
     assert result.overall == D("93.34")
 
 
@@ -80,8 +82,19 @@ def test_pass_levels(overall: str, tools: tuple[str, str, str], parts: dict[str,
 
 @pytest.mark.parametrize(
     ("overall", "expected"),
-    [("95", "AA"), ("94.99", "A"), ("85", "A"), ("84.99", "B"), ("75", "B"), ("65", "C"), ("55", "D"),
-     ("50", "E"), ("49.99", "F"), ("0", "F"), ("100", "AA")],
+    [
+        ("95", "AA"),
+        ("94.99", "A"),
+        ("85", "A"),
+        ("84.99", "B"),
+        ("75", "B"),
+        ("65", "C"),
+        ("55", "D"),
+        ("50", "E"),
+        ("49.99", "F"),
+        ("0", "F"),
+        ("100", "AA"),
+    ],
 )
 def test_letter_levels(overall: str, expected: str) -> None:
     framework = get_framework(2564)
@@ -126,7 +139,9 @@ def test_unknown_year() -> None:
 
 
 def test_year_2569_follows_2568() -> None:
-    assert score_indicators(2569, [100, 100, 100, "91.18", 100, "99.87", "99.81", "99.81", 80, 75]).overall == D("90.42")
+    assert score_indicators(2569, [100, 100, 100, "91.18", 100, "99.87", "99.81", "99.81", 80, 75]).overall == D(
+        "90.42"
+    )
 
 
 def test_iit_indicator_is_mean_of_items() -> None:
@@ -147,5 +162,7 @@ def test_oit_indicator_is_mean_of_sub_indicator_means() -> None:
 
 
 def test_as_json_matches_contract() -> None:
-    doc = score_indicators(2563, [100, "97.25", "99.88", "99.63", 100, "95.07", "94.98", "92.74", "88.78", "87.50"]).as_json()
+    doc = score_indicators(
+        2563, [100, "97.25", "99.88", "99.63", 100, "95.07", "94.98", "92.74", "88.78", "87.50"]
+    ).as_json()
     assert doc == {"year": 2563, "tools": {"IIT": 99.35, "EIT": 94.26, "OIT": 88.14}, "overall": 93.34, "level": "A"}
