@@ -11,12 +11,14 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     SmallInteger,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
 )
@@ -160,3 +162,99 @@ class ItemScore(Base):
     assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"), primary_key=True)
     code: Mapped[str] = mapped_column(String(8), primary_key=True)
     score: Mapped[Decimal] = mapped_column(Score)
+
+
+class LineUser(Base):
+    """A LINE account that talks to the bot, linked to an agency and a role once registered."""
+
+    __tablename__ = "line_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    line_user_id: Mapped[str] = mapped_column(String(64), unique=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id", ondelete="SET NULL"), index=True)
+    role: Mapped[str | None] = mapped_column(String(16))  # official / executive / staff
+    unit: Mapped[str | None] = mapped_column(String(128))  # staff's unit, e.g. กองคลัง
+    active: Mapped[bool] = mapped_column(default=True)  # False after unfollow: no more pushes
+    followed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    unfollowed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    agency: Mapped[Agency | None] = relationship()
+
+
+class RegistrationCode(Base):
+    """A one-time code that links a LINE account to an agency and a role."""
+
+    __tablename__ = "registration_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16))
+    unit: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    used_by: Mapped[str | None] = mapped_column(String(64))
+
+    agency: Mapped[Agency] = relationship()
+
+
+class WebhookEvent(Base):
+    """A LINE webhook event, stored before it is handled so that each is handled exactly once."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (Index("ix_webhook_events_status", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)  # webhookEventId
+    type: Mapped[str] = mapped_column(String(32))
+    source_type: Mapped[str | None] = mapped_column(String(16))
+    user_id: Mapped[str | None] = mapped_column(String(64))
+    chat_id: Mapped[str | None] = mapped_column(String(64))  # group/room id, else the user id
+    reply_token: Mapped[str | None] = mapped_column(String(255))
+    timestamp_ms: Mapped[int | None] = mapped_column(BigInteger)
+    redelivery: Mapped[bool] = mapped_column(default=False)
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending/processing/done/failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Conversation(Base):
+    """The last question asked in a chat, so a message with only a year or indicator can continue it."""
+
+    __tablename__ = "conversations"
+
+    chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    intent: Mapped[str | None] = mapped_column(String(32))
+    slots: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    awaiting: Mapped[str | None] = mapped_column(String(64))  # e.g. "progress_note:12"
+    awaiting_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OutboxMessage(Base):
+    """A message to send to LINE; written in the same transaction as the work that produced it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # reply / push / multicast
+    purpose: Mapped[str] = mapped_column(String(32), default="reply")  # reply / reminder / results / ...
+    reply_token: Mapped[str | None] = mapped_column(String(255))
+    recipients: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of LINE user ids
+    messages: Mapped[str] = mapped_column(Text)  # JSON list of message objects
+    retry_key: Mapped[str] = mapped_column(String(36), unique=True)  # X-Line-Retry-Key (UUID)
+    dedupe_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("webhook_events.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending/sending/sent/failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
