@@ -1,0 +1,161 @@
+"""Request-body checks: LINE's OpenAPI spec, the SDK's own request models, and LINE's limits.
+
+The three checks depend only on the content of a body, not on who it goes to, so a body that
+passed once is remembered (keyed by its JSON with the reply token and recipient IDs blanked) and
+the next identical reply skips straight past them. That keeps the fake cheap under a benchmark.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import linebot.v3.messaging as sdk
+
+from bot.fakeline.openapi import ErrorDetail, Operation
+
+# LINE's documented limits that the OpenAPI spec does not carry.
+TEXT_MAX_CHARS = 5000
+ALT_TEXT_MAX_CHARS = 1500
+BUBBLE_MAX_BYTES = 30_000
+CAROUSEL_MAX_BYTES = 50_000
+CAROUSEL_MAX_BUBBLES = 12
+
+USER_ID = re.compile(r"^U[0-9a-f]{32}$")
+CHAT_ID = re.compile(r"^[UCR][0-9a-f]{32}$")
+
+# Fields whose validity depends only on their type and length, never their value.
+_RECIPIENT_FIELDS = ("replyToken", "to")
+
+
+def _blank(value: Any) -> Any:
+    if isinstance(value, str):
+        return ""
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return [""] * len(value)
+    return value
+
+
+def content_key(operation_id: str, body: Any) -> str:
+    """A cache key for a body's content: recipients and reply token blanked."""
+    if isinstance(body, dict):
+        body = {key: (_blank(value) if key in _RECIPIENT_FIELDS else value) for key, value in body.items()}
+    return operation_id + "\n" + json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def sdk_model_errors(schema_name: str, body: Any) -> list[ErrorDetail]:
+    """Parse the body with the line-bot-sdk model of that schema name; report what it refuses."""
+    model = getattr(sdk, schema_name, None)
+    from_dict: Callable[[Any], Any] | None = getattr(model, "from_dict", None)
+    if from_dict is None:
+        return []
+    try:
+        from_dict(body)
+    except Exception as error:  # the SDK raises ValueError, TypeError, KeyError... on bad input
+        return [ErrorDetail(f"line-bot-sdk {schema_name}: {_sdk_message(error)}", "")]
+    return []
+
+
+def _sdk_message(error: Exception) -> str:
+    if isinstance(error, KeyError):
+        return f"missing property {error.args[0]!r}" if error.args else "missing property"
+    errors: Callable[[], list[Mapping[str, Any]]] | None = getattr(error, "errors", None)
+    if errors is not None:
+        try:
+            return "; ".join(
+                f"{type(error).__name__ if not item.get('loc') else '.'.join(map(str, item['loc']))}: "
+                f"{item.get('msg', '')}"
+                for item in errors()
+            )
+        except Exception:  # a foreign `errors` attribute: fall back to the plain text
+            pass
+    return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+
+
+def _compact_size(value: Any) -> int:
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def _message_limit_errors(index: int, message: Any) -> Iterable[ErrorDetail]:
+    if not isinstance(message, dict):
+        return
+    where = f"messages[{index}]"
+    text = message.get("text")
+    if message.get("type") == "text" and isinstance(text, str) and len(text) > TEXT_MAX_CHARS:
+        yield ErrorDetail(f"Length must be between 0 and {TEXT_MAX_CHARS}", f"{where}.text")
+    alt_text = message.get("altText")
+    if isinstance(alt_text, str) and len(alt_text) > ALT_TEXT_MAX_CHARS:
+        yield ErrorDetail(f"Length must be between 0 and {ALT_TEXT_MAX_CHARS}", f"{where}.altText")
+    contents = message.get("contents")
+    if message.get("type") != "flex" or not isinstance(contents, dict):
+        return
+    if contents.get("type") == "bubble" and _compact_size(contents) > BUBBLE_MAX_BYTES:
+        yield ErrorDetail(f"A bubble must not exceed {BUBBLE_MAX_BYTES} bytes", f"{where}.contents")
+    if contents.get("type") == "carousel":
+        bubbles = contents.get("contents")
+        if isinstance(bubbles, list) and len(bubbles) > CAROUSEL_MAX_BUBBLES:
+            yield ErrorDetail(f"Size must be between 1 and {CAROUSEL_MAX_BUBBLES}", f"{where}.contents.contents")
+        if _compact_size(contents) > CAROUSEL_MAX_BYTES:
+            yield ErrorDetail(f"A carousel must not exceed {CAROUSEL_MAX_BYTES} bytes", f"{where}.contents")
+
+
+def limit_errors(body: Any) -> list[ErrorDetail]:
+    """LINE's published size limits on the messages of a body."""
+    if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+        return []
+    return [detail for index, message in enumerate(body["messages"]) for detail in _message_limit_errors(index, message)]
+
+
+def recipient_errors(operation_id: str, body: Any) -> list[ErrorDetail]:
+    """LINE's ID formats for recipients (checked on every request: not part of the cached content)."""
+    if not isinstance(body, dict):
+        return []
+    to = body.get("to")
+    if operation_id == "pushMessage" and isinstance(to, str) and not CHAT_ID.match(to):
+        return [ErrorDetail("The property, 'to', in the request body is invalid", "to")]
+    if operation_id == "multicast" and isinstance(to, list):
+        return [
+            ErrorDetail("The property, 'to', in the request body is invalid", f"to[{index}]")
+            for index, user_id in enumerate(to)
+            if isinstance(user_id, str) and not USER_ID.match(user_id)
+        ]
+    if operation_id == "showLoadingAnimation":
+        chat_id = body.get("chatId")
+        seconds = body.get("loadingSeconds")
+        details = []
+        if isinstance(chat_id, str) and not USER_ID.match(chat_id):
+            details.append(ErrorDetail("The chatId must be a user ID", "chatId"))
+        if isinstance(seconds, int) and seconds % 5:
+            details.append(ErrorDetail("Must be a multiple of 5", "loadingSeconds"))
+        return details
+    return []
+
+
+class BodyChecker:
+    """Checks JSON bodies against the spec, the SDK models and LINE's limits, remembering passes."""
+
+    def __init__(self, *, sdk_models: bool = True, cache_size: int = 5_000) -> None:
+        self.sdk_models = sdk_models
+        self._cache_size = cache_size
+        self._passed: set[str] = set()
+        self._lock = threading.Lock()
+
+    def errors(self, operation: Operation, body: Any) -> list[ErrorDetail]:
+        """Everything wrong with this body for this operation (empty: valid)."""
+        key = content_key(operation.operation_id, body)
+        if key in self._passed:
+            return recipient_errors(operation.operation_id, body)
+        details = operation.check_body(body)
+        if not details:
+            if self.sdk_models and operation.body_schema is not None:
+                details = sdk_model_errors(operation.body_schema, body)
+            details.extend(limit_errors(body))
+        if not details:
+            with self._lock:
+                if len(self._passed) >= self._cache_size:
+                    self._passed.clear()
+                self._passed.add(key)
+        return details + recipient_errors(operation.operation_id, body)
