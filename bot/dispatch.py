@@ -1,0 +1,251 @@
+"""Dispatch: one table of event handlers, one table of intent handlers, errors mapped to Thai once.
+
+The worker calls the dispatcher with a stored event; it returns the messages to answer with.
+Tables are built at start-up and frozen. Handlers take one :class:`Ctx` and return messages;
+they may flush, never commit (the worker commits once per event).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from types import MappingProxyType
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.postback import parse_postback
+from ita_core import accounts
+from ita_core.errors import AgencyNotFound, ItaError, NoResults, UnknownYear
+from ita_core.models import Conversation, LineUser
+
+log = logging.getLogger(__name__)
+
+FOLLOW_UP_WINDOW = timedelta(minutes=10)
+SLOT_NAMES = (
+    "indicator",
+    "sub_indicator",
+    "tool",
+    "question",
+    "year",
+    "year_offset",
+    "compare_year",
+    "threshold",
+    "code",
+    "scope",
+)
+# Intents whose answers involve an agency's internal follow-up work: never shown in groups.
+PRIVATE_INTENTS = frozenset({"measures", "my_tasks"})
+Messages = list[dict[str, Any]]
+
+
+class Match(Protocol):
+    """What the intent matcher returns (see bot/nlu)."""
+
+    intent: str
+    slots: dict[str, Any]
+    confidence: float
+
+
+class NeedsAgency(ItaError):
+    """The question needs an agency and the chat has none (not registered, no default agency)."""
+
+
+class NeedsRegistration(ItaError):
+    """The question needs a registered account (measures, tasks)."""
+
+
+@dataclass
+class Ctx:
+    """Everything a handler needs for one message."""
+
+    session: Session
+    now: datetime
+    settings: Settings
+    event: dict[str, Any]
+    intent: str
+    slots: dict[str, Any]
+    user: LineUser | None
+    chat_id: str | None
+    in_group: bool
+    agency_code: str | None  # the linked agency, else the deployment's default agency
+    extras: dict[str, Any] = field(default_factory=dict)  # postback values that are not slots
+
+    @property
+    def line_user_id(self) -> str | None:
+        """The sender's LINE user id."""
+        source = self.event.get("source") or {}
+        uid = source.get("userId")
+        return uid if isinstance(uid, str) else None
+
+    @property
+    def registered(self) -> bool:
+        """Whether the sender's account is linked to an agency."""
+        return self.user is not None and self.user.agency_id is not None
+
+    def require_agency(self) -> str:
+        """The agency to answer about; NeedsAgency when there is none."""
+        if self.agency_code is None:
+            raise NeedsAgency("no agency for this chat")
+        return self.agency_code
+
+
+IntentHandler = Callable[[Ctx], Messages]
+EventHandlerFn = Callable[["Dispatcher", Session, dict[str, Any], datetime], Messages]
+
+
+class Dispatcher:
+    """Routes a stored webhook event to its handler and maps errors to Thai replies."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        matcher: Callable[[str], Match],
+        intents: Mapping[str, IntentHandler],
+        events: Mapping[str, EventHandlerFn],
+        replies: Any,
+    ) -> None:
+        self.settings = settings
+        self.matcher = matcher
+        self.intents = MappingProxyType(dict(intents))
+        self.events = MappingProxyType(dict(events))
+        self.replies = replies  # the views module: help, clarify, apology, ...
+
+    def __call__(self, session: Session, event: dict[str, Any], now: datetime) -> Messages:
+        handler = self.events.get(str(event.get("type")))
+        if handler is None:
+            return []
+        try:
+            return handler(self, session, event, now)
+        except Exception:
+            log.exception("handling event %s (%s) failed", event.get("webhookEventId"), event.get("type"))
+            session.rollback()
+            return self.replies.apology_messages() if event.get("replyToken") else []
+
+    # --- context ------------------------------------------------------------------------------
+
+    def context(
+        self, session: Session, event: dict[str, Any], now: datetime, intent: str, slots: dict[str, Any]
+    ) -> Ctx:
+        """Build the handler context for an event."""
+        source = event.get("source") or {}
+        uid = source.get("userId") if isinstance(source.get("userId"), str) else None
+        user = accounts.find_user(session, uid) if uid else None
+        in_group = source.get("type") in ("group", "room")
+        chat_id = source.get("groupId") or source.get("roomId") or uid
+        agency = accounts.user_agency(session, user)
+        code = agency.code if agency is not None else self.settings.default_agency
+        full_slots = {name: slots.get(name) for name in SLOT_NAMES}
+        extras = {k: v for k, v in slots.items() if k not in SLOT_NAMES}
+        return Ctx(session, now, self.settings, event, intent, full_slots, user, chat_id, in_group, code, extras)
+
+    def run_intent(self, ctx: Ctx) -> Messages:
+        """Run the intent's handler, mapping expected errors to Thai replies."""
+        handler = self.intents.get(ctx.intent) or self.intents["unknown"]
+        if ctx.intent in PRIVATE_INTENTS and ctx.in_group:
+            return self.replies.private_in_group_messages()
+        try:
+            return handler(ctx)
+        except NoResults as exc:
+            return self.replies.no_data_messages(exc.year, exc.years)
+        except UnknownYear as exc:
+            return self.replies.no_data_messages(exc.year, ())
+        except NeedsAgency:
+            return self.replies.needs_registration_messages()
+        except NeedsRegistration:
+            return self.replies.needs_registration_messages()
+        except AgencyNotFound:
+            return self.replies.needs_registration_messages()
+        except ItaError as exc:
+            log.info("domain error on event %s: %s", ctx.event.get("webhookEventId"), type(exc).__name__)
+            return self.replies.apology_messages()
+
+    # --- conversation memory ------------------------------------------------------------------
+
+    def remember(self, ctx: Ctx) -> None:
+        """Keep the question so a follow-up with only a year or indicator can continue it."""
+        if not ctx.chat_id or ctx.intent in ("unknown", "help", "greeting", "register"):
+            return
+        row = ctx.session.get(Conversation, ctx.chat_id)
+        slots = json.dumps({k: v for k, v in ctx.slots.items() if v is not None}, ensure_ascii=False)
+        if row is None:
+            ctx.session.add(Conversation(chat_id=ctx.chat_id, intent=ctx.intent, slots=slots, updated_at=ctx.now))
+        else:
+            row.intent, row.slots, row.updated_at = ctx.intent, slots, ctx.now
+        ctx.session.flush()
+
+    def previous(self, session: Session, chat_id: str | None, now: datetime) -> tuple[str, dict[str, Any]] | None:
+        """The chat's last question if it was asked within the follow-up window."""
+        if not chat_id:
+            return None
+        row = session.get(Conversation, chat_id)
+        if row is None or row.intent is None or now - row.updated_at > FOLLOW_UP_WINDOW:
+            return None
+        return row.intent, json.loads(row.slots)
+
+
+def merge_follow_up(previous: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Slots of a follow-up replace the matching ones of the previous question.
+
+    A new absolute year replaces a relative one and the other way round; a new indicator drops
+    the old sub-indicator and item, so "ตัวชี้วัดที่ 10 ล่ะ" after "9.2" asks about indicator 10.
+    """
+    merged = {k: v for k, v in previous.items() if v is not None}
+    given = {k: v for k, v in new.items() if v is not None}
+    if "year" in given or "year_offset" in given:
+        merged.pop("year", None)
+        merged.pop("year_offset", None)
+    if "indicator" in given or "sub_indicator" in given or "tool" in given or "question" in given:
+        for key in ("indicator", "sub_indicator", "tool", "question"):
+            merged.pop(key, None)
+    merged.update(given)
+    return merged
+
+
+def handle_postback_data(data: str) -> tuple[str, dict[str, Any]]:
+    """Intent and values of a button tap."""
+    return parse_postback(data)
+
+
+def build_dispatcher(settings: Settings, matcher: Callable[[str], Match] | None = None) -> Dispatcher:
+    """The dispatcher with its handler tables, built once at start-up."""
+    from bot.handlers import account, events, measures, results
+    from bot.views import messages as views
+
+    if matcher is None:
+        from bot.nlu import get_matcher
+
+        matcher = get_matcher().match
+    intents: dict[str, IntentHandler] = {
+        "overall_score": results.overall_score,
+        "indicator_score": results.indicator_score,
+        "tool_score": results.tool_score,
+        "question_score": results.question_score,
+        "compare_years": results.compare_years,
+        "trend": results.trend,
+        "strengths": results.strengths,
+        "weaknesses": results.weaknesses,
+        "recommendations": results.recommendations,
+        "ranking": results.ranking,
+        "measures": measures.measures,
+        "my_tasks": measures.my_tasks,
+        "register": account.register,
+        "help": account.help_,
+        "greeting": account.greeting,
+        "unknown": account.unknown,
+    }
+    event_handlers: dict[str, EventHandlerFn] = {
+        "message": events.on_message,
+        "postback": events.on_postback,
+        "follow": events.on_follow,
+        "unfollow": events.on_unfollow,
+        "join": events.on_join,
+        "leave": events.ignore,
+        "memberJoined": events.ignore,
+        "memberLeft": events.ignore,
+    }
+    return Dispatcher(settings, matcher, intents, event_handlers, views)

@@ -1,0 +1,1 @@
+"""Intent and event handlers, registered in one table each (see ``build_dispatcher``)."""

@@ -1,0 +1,223 @@
+"""The outbox: every message to LINE is written to the database first, then delivered.
+
+- A row is written in the same transaction as the work that produced it (handling an event,
+  a reminder run), so work and message are committed together or not at all.
+- Delivery marks the row ``sending`` and commits *before* calling LINE, then records the result.
+  After a crash in between, a push or multicast is sent again with the same X-Line-Retry-Key, so
+  LINE delivers it once (it answers 409 to the copy, which counts as delivered). A reply cannot be
+  deduplicated by LINE, so a reply left ``sending`` is not sent again (status ``unknown``).
+- A reply whose token has expired is sent as a push instead.
+- 5xx, timeouts and 429 are retried with backoff; a 429 that says the monthly quota is used up
+  stops delivery (status ``quota``) until an admin retries; other 4xx fail for good.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.line_client import LineApiError, LineClient, LineNotConfigured
+from ita_core.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+SENDING_LEASE = timedelta(minutes=2)
+REPLY_TOKEN_LIFETIME = timedelta(seconds=50)  # LINE allows one minute; keep a margin
+
+
+def enqueue(
+    session: Session,
+    *,
+    kind: str,
+    messages: Sequence[dict[str, Any]],
+    now: datetime,
+    reply_token: str | None = None,
+    recipients: Sequence[str] = (),
+    purpose: str = "reply",
+    event_id: int | None = None,
+    dedupe_key: str | None = None,
+) -> OutboxMessage:
+    """Write one message request to the outbox (flushed; the caller commits)."""
+    if kind not in ("reply", "push", "multicast"):
+        raise ValueError(f"unknown outbox kind {kind!r}")
+    row = OutboxMessage(
+        kind=kind,
+        purpose=purpose,
+        reply_token=reply_token,
+        recipients=json.dumps(list(recipients)),
+        messages=json.dumps(list(messages), ensure_ascii=False, separators=(",", ":")),
+        retry_key=str(uuid.uuid4()),
+        dedupe_key=dedupe_key,
+        event_id=event_id,
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+@dataclass
+class DeliveryReport:
+    """What one delivery pass did."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    quota_exhausted: bool = False
+    errors: list[str] = field(default_factory=list)
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 3600))
+
+
+class Sender:
+    """Delivers outbox rows; each delivery uses its own short transactions."""
+
+    def __init__(self, factory: sessionmaker[Session], client: LineClient, clock: Callable[[], datetime]) -> None:
+        self.factory = factory
+        self.client = client
+        self.clock = clock
+
+    def deliver(self, outbox_id: int, report: DeliveryReport | None = None) -> str:
+        """Deliver one row now if it is due; returns its new status."""
+        report = report or DeliveryReport()
+        now = self.clock()
+        with self.factory() as session:
+            claimed = session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == outbox_id,
+                    OutboxMessage.status == "pending",
+                    OutboxMessage.next_attempt_at <= now,
+                )
+                .values(status="sending", attempts=OutboxMessage.attempts + 1, next_attempt_at=now + SENDING_LEASE)
+            ).rowcount
+            session.commit()
+            if not claimed:
+                return "skipped"
+            row = session.get(OutboxMessage, outbox_id)
+            assert row is not None
+            kind, token, retry_key = row.kind, row.reply_token, row.retry_key
+            recipients: list[str] = json.loads(row.recipients)
+            messages: list[dict[str, Any]] = json.loads(row.messages)
+            attempts, created = row.attempts, row.created_at
+        status, error = self._send(kind, token, recipients, messages, retry_key, created, now)
+        with self.factory() as session:
+            values: dict[str, Any] = {"status": status, "last_error": error}
+            if status == "sent":
+                values["sent_at"] = self.clock()
+                report.sent += 1
+            elif status == "pending":
+                if attempts >= MAX_ATTEMPTS:
+                    values["status"] = status = "failed"
+                    report.failed += 1
+                else:
+                    values["next_attempt_at"] = now + _backoff(attempts)
+                    report.retried += 1
+            elif status == "quota":
+                report.quota_exhausted = True
+            else:
+                report.failed += 1
+            if error:
+                report.errors.append(f"outbox {outbox_id}: {error}")
+            if kind == "reply" and status == "sent" and error:
+                values["kind"] = "push"
+            session.execute(update(OutboxMessage).where(OutboxMessage.id == outbox_id).values(**values))
+            session.commit()
+        return status
+
+    def _send(
+        self,
+        kind: str,
+        token: str | None,
+        recipients: list[str],
+        messages: list[dict[str, Any]],
+        retry_key: str,
+        created: datetime,
+        now: datetime,
+    ) -> tuple[str, str | None]:
+        try:
+            if kind == "reply" and token and now - created <= REPLY_TOKEN_LIFETIME:
+                try:
+                    self.client.reply(token, messages)
+                    return "sent", None
+                except LineApiError as exc:
+                    if not exc.invalid_reply_token or not recipients:
+                        raise
+                    log.info("reply token expired or used; pushing instead")
+                    self.client.push(recipients[0], messages, retry_key)
+                    return "sent", "reply token invalid: sent as push"
+            if kind in ("reply", "push"):
+                if not recipients:
+                    return "failed", "no recipient"
+                self.client.push(recipients[0], messages, retry_key)
+            else:
+                self.client.multicast(recipients, messages, retry_key)
+            return "sent", None
+        except LineNotConfigured as exc:
+            return "failed", str(exc)
+        except LineApiError as exc:
+            if exc.already_accepted:
+                return "sent", None
+            if exc.quota_exhausted:
+                log.error("LINE monthly message quota is used up; delivery stopped")
+                return "quota", exc.message
+            if exc.transient:
+                return "pending", f"{exc.status or 'unreachable'}: {exc.message}"
+            return "failed", f"{exc.status}: {exc.message}"
+
+    def deliver_due(self, limit: int = 500) -> DeliveryReport:
+        """Deliver every due row (and re-send pushes left ``sending`` by a crash)."""
+        report = DeliveryReport()
+        now = self.clock()
+        with self.factory() as session:
+            # Rows stuck in "sending" past their lease: a push/multicast is safe to send again (same
+            # retry key); a reply is not, since LINE cannot tell the copy apart.
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.status == "sending", OutboxMessage.next_attempt_at <= now)
+                .where(OutboxMessage.kind != "reply")
+                .values(status="pending")
+            )
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.status == "sending", OutboxMessage.next_attempt_at <= now)
+                .where(OutboxMessage.kind == "reply")
+                .values(status="unknown", last_error="interrupted while sending a reply; not resent")
+            )
+            session.commit()
+            ids = session.scalars(
+                select(OutboxMessage.id)
+                .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+                .order_by(OutboxMessage.id)
+                .limit(limit)
+            ).all()
+        for outbox_id in ids:
+            self.deliver(outbox_id, report)
+            if report.quota_exhausted:
+                break
+        return report
+
+
+def failed_messages(session: Session) -> list[OutboxMessage]:
+    """Rows that did not get through (failed, quota, unknown), newest first."""
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(or_(OutboxMessage.status == "failed", OutboxMessage.status == "quota", OutboxMessage.status == "unknown"))
+            .order_by(OutboxMessage.id.desc())
+        )
+    )

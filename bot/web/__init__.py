@@ -1,0 +1,1 @@
+"""HTTP views: the webhook, health check and the local simulator."""

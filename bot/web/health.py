@@ -1,0 +1,33 @@
+"""``GET /healthz``: 200 when the database answers, 503 otherwise."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
+from sqlalchemy import text
+
+from bot.app import services
+
+log = logging.getLogger(__name__)
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> ResponseReturnValue:
+    """Liveness and database readiness."""
+    svc = services()
+    try:
+        with svc.engine.connect() as conn:
+            conn.execute(text("select 1"))
+    except Exception as exc:
+        log.error("health check: database unavailable (%s)", type(exc).__name__)
+        return jsonify(status="error", database="unavailable"), 503
+    return jsonify(
+        status="ok",
+        database="ok",
+        line_configured=svc.line.configured,
+        webhook_configured=svc.signature is not None,
+        worker_threads=svc.pool.threads if svc.pool else 0,
+    )
