@@ -116,7 +116,7 @@ def make_live_app(
     """Build the real app on a fresh database with the demo data, served on a free port."""
     servers: list[tuple[BaseWSGIServer, Flask]] = []
 
-    def build(load_demo: bool = True, **overrides: str) -> LiveApp:
+    def build(load_demo: bool = True, handler: Any = None, **overrides: str | None) -> LiveApp:
         from bot import create_app
         from ita_core.demo import load_demo as load
 
@@ -128,7 +128,7 @@ def make_live_app(
             with unit_of_work(make_session_factory(engine)) as session:
                 load(session, datetime.now(UTC))
         engine.dispose()
-        config = {
+        config: dict[str, str | None] = {
             "DATABASE_URL": database_url,
             "LINE_CHANNEL_SECRET": SECRET,
             "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
@@ -136,7 +136,7 @@ def make_live_app(
             "ITA_WORKER_THREADS": "2",
         }
         config.update(overrides)
-        app = create_app({k: v for k, v in config.items() if v is not None})
+        app = create_app({k: v for k, v in config.items() if v is not None}, handler=handler)
         server, _ = serve(app)
         servers.append((server, app))
         return LiveApp(app, f"http://127.0.0.1:{server.server_port}", fake_line)

@@ -1,0 +1,155 @@
+"""The webhook's intake: signatures, bad bodies, limits, durable storage, exactly-once handling."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot import linesim
+from ita_core.db import make_engine, make_session_factory
+from ita_core.models import OutboxMessage, WebhookEvent
+from tests.bot.conftest import LiveApp
+
+
+def echo_handler(calls: list[str]) -> Callable[[Session, dict[str, Any], datetime], list[dict[str, Any]]]:
+    lock = threading.Lock()
+
+    def handle(session: Session, event: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
+        with lock:
+            calls.append(event["webhookEventId"])
+        text = (event.get("message") or {}).get("text", event["type"])
+        return [{"type": "text", "text": f"echo {text}"}]
+
+    return handle
+
+
+def stored_events(live: LiveApp) -> int:
+    engine = live.app.extensions["ita"].engine
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(WebhookEvent)).scalar_one()
+
+
+def test_signed_event_is_answered(make_live_app: Callable[..., LiveApp]) -> None:
+    calls: list[str] = []
+    live = make_live_app(load_demo=False, handler=echo_handler(calls))
+    event = linesim.text_event(linesim.user_source(linesim.user_id()), "สวัสดีครับ")
+    assert live.deliver(event).status == 200
+    assert live.replies_to(event) == [{"type": "text", "text": "echo สวัสดีครับ"}]
+    assert calls == [event["webhookEventId"]]
+
+
+def test_bad_or_missing_signature_is_400_and_nothing_stored(make_live_app: Callable[..., LiveApp]) -> None:
+    live = make_live_app(load_demo=False, handler=echo_handler([]))
+    body = linesim.webhook_body(linesim.text_event(linesim.user_source(linesim.user_id()), "x"))
+    assert live.post(body, signature=None).status == 400
+    assert live.post(body, signature="bm90IGEgc2lnbmF0dXJl").status == 400
+    assert live.post(body, signature=linesim.sign("another-secret", body)).status == 400
+    tampered = body.replace(b'"x"', b'"y"')
+    assert live.post(tampered, signature=linesim.sign(live.secret, body)).status == 400
+    assert stored_events(live) == 0
+
+
+def test_bodies_that_are_not_webhooks(make_live_app: Callable[..., LiveApp]) -> None:
+    live = make_live_app(load_demo=False, handler=echo_handler([]))
+    for body in (b"not json", b"[1, 2]", b'{"destination": "x"}', b'{"events": [{"no": "type"}]}', b"\xff\xfe"):
+        assert live.post(body).status == 400, body
+    assert stored_events(live) == 0
+    # LINE's "verify" button sends an empty events list: 200, nothing stored.
+    assert live.post(linesim.webhook_body()).status == 200
+
+
+def test_body_over_one_mebibyte_is_413(make_live_app: Callable[..., LiveApp]) -> None:
+    live = make_live_app(load_demo=False, handler=echo_handler([]))
+    event = linesim.text_event(linesim.user_source(linesim.user_id()), "x" * (1024 * 1024))
+    assert live.post(linesim.webhook_body(event)).status == 413
+    assert stored_events(live) == 0
+
+
+def test_no_channel_secret_is_503(make_live_app: Callable[..., LiveApp]) -> None:
+    live = make_live_app(load_demo=False, handler=echo_handler([]), LINE_CHANNEL_SECRET=None)
+    body = linesim.webhook_body(linesim.text_event(linesim.user_source(linesim.user_id()), "x"))
+    assert live.post(body).status == 503
+
+
+def test_redelivered_event_is_answered_once(make_live_app: Callable[..., LiveApp]) -> None:
+    calls: list[str] = []
+    live = make_live_app(load_demo=False, handler=echo_handler(calls))
+    event = linesim.text_event(linesim.user_source(linesim.user_id()), "ครั้งเดียว")
+    assert live.deliver(event).status == 200
+    live.replies_to(event)
+    again = json.loads(json.dumps(event))
+    again["deliveryContext"]["isRedelivery"] = True
+    assert live.deliver(again, register_tokens=False).status == 200
+    assert live.deliver(again, register_tokens=False).status == 200
+    time.sleep(0.3)
+    assert calls == [event["webhookEventId"]]
+    assert len(live.fake.requests("/v2/bot/message/reply")) == 1
+    assert stored_events(live) == 1
+
+
+def test_same_event_posted_concurrently_is_handled_once(make_live_app: Callable[..., LiveApp]) -> None:
+    calls: list[str] = []
+    live = make_live_app(load_demo=False, handler=echo_handler(calls))
+    event = linesim.text_event(linesim.user_source(linesim.user_id()), "พร้อมกัน")
+    live.fake.register_reply_token(event["replyToken"])
+    body = linesim.webhook_body(event)
+    threads = [threading.Thread(target=live.post, args=(body,)) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    live.replies_to(event)
+    time.sleep(0.3)
+    assert calls == [event["webhookEventId"]]
+
+
+def test_crash_between_storing_and_handling(make_live_app: Callable[..., LiveApp], database_url: str) -> None:
+    # First process: stores events but has no worker (as if it died right after answering 200).
+    first = make_live_app(load_demo=False, handler=echo_handler([]), ITA_WORKER_THREADS="0")
+    events = [linesim.text_event(linesim.user_source(linesim.user_id()), f"ข้อความ {n}") for n in range(3)]
+    assert first.deliver(*events).status == 200
+    assert stored_events(first) == 3
+    engine = make_engine(database_url)
+    with make_session_factory(engine)() as session:
+        assert session.scalar(select(func.count()).where(WebhookEvent.status == "pending")) == 3
+    # A restarted process picks the unhandled events up and answers each once.
+    calls: list[str] = []
+    second = make_live_app(load_demo=False, handler=echo_handler(calls))
+    for event in events:
+        assert second.replies_to(event)
+    time.sleep(0.3)
+    assert sorted(calls) == sorted(e["webhookEventId"] for e in events)
+    with make_session_factory(engine)() as session:
+        assert session.scalar(select(func.count()).where(WebhookEvent.status == "done")) == 3
+        assert session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "sent")) == 3
+    engine.dispose()
+
+
+def test_healthz(make_live_app: Callable[..., LiveApp]) -> None:
+    live = make_live_app(load_demo=False, handler=echo_handler([]))
+    response = live.get("/healthz")
+    assert response.status == 200
+    assert json.loads(response.body)["status"] == "ok"
+
+
+def test_healthz_503_when_database_is_down() -> None:
+    from bot import create_app
+
+    app = create_app(
+        {
+            "DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/nowhere?connect_timeout=1",
+            "LINE_CHANNEL_SECRET": "s",
+            "ITA_WORKER_THREADS": "0",
+        },
+        handler=echo_handler([]),
+    )
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["status"] == "error"
