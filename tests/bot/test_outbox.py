@@ -1,0 +1,165 @@
+"""Delivery through the outbox against the fake LINE API: retries, 409, 429, quota, crashes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import linesim
+from bot.fakeline import FakeLine
+from bot.line_client import LineClient
+from bot.outbox import Sender, enqueue
+from ita_core.db import make_engine, make_session_factory, upgrade
+from ita_core.models import OutboxMessage
+from tests.bot.conftest import TOKEN
+
+TEXT = [{"type": "text", "text": "แจ้งเตือน"}]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 21, 2, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kw: float) -> None:
+        self.now += timedelta(**kw)
+
+
+@pytest.fixture
+def factory(database_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def sender(factory: sessionmaker[Session], fake_line: FakeLine, clock: Clock) -> Sender:
+    return Sender(factory, LineClient(fake_line.base_url, TOKEN), clock)
+
+
+def push(factory: sessionmaker[Session], clock: Clock, to: list[str] | None = None, kind: str = "push") -> int:
+    with factory() as session:
+        row = enqueue(session, kind=kind, messages=TEXT, now=clock(), recipients=to or [linesim.user_id()], purpose="test")
+        session.commit()
+        return row.id
+
+
+def status(factory: sessionmaker[Session], outbox_id: int) -> OutboxMessage:
+    with factory() as session:
+        row = session.get(OutboxMessage, outbox_id)
+        assert row is not None
+        return row
+
+
+def test_push_sent_with_retry_key(factory: sessionmaker[Session], sender: Sender, fake_line: FakeLine, clock: Clock) -> None:
+    oid = push(factory, clock)
+    assert sender.deliver(oid) == "sent"
+    (request,) = fake_line.accepted("/v2/bot/message/push")
+    assert request.headers["X-Line-Retry-Key"] == status(factory, oid).retry_key
+    assert sender.deliver(oid) == "skipped"  # never twice
+
+
+def test_500_and_429_retried_with_backoff_same_key(
+    factory: sessionmaker[Session], sender: Sender, fake_line: FakeLine, clock: Clock
+) -> None:
+    oid = push(factory, clock)
+    fake_line.fail_next(500, count=1)
+    fake_line.fail_next(429, count=1)
+    assert sender.deliver(oid) == "pending"
+    assert sender.deliver_due().sent == 0  # not due yet: backing off
+    clock.advance(seconds=6)
+    assert sender.deliver_due().retried == 1  # the 429
+    clock.advance(seconds=11)
+    assert sender.deliver_due().sent == 1
+    keys = {r.headers["X-Line-Retry-Key"] for r in fake_line.requests("/v2/bot/message/push")}
+    assert keys == {status(factory, oid).retry_key}
+    assert len(fake_line.accepted("/v2/bot/message/push")) == 1
+
+
+def test_crash_between_send_and_bookkeeping(
+    factory: sessionmaker[Session], sender: Sender, fake_line: FakeLine, clock: Clock
+) -> None:
+    oid = push(factory, clock)
+    # LINE accepts the message but the answer is lost (the process dies before recording it).
+    fake_line.fail_next(500, count=1, after_accept=True)
+    assert sender.deliver(oid) == "pending"
+    clock.advance(seconds=10)
+    assert sender.deliver_due().sent == 1  # LINE answers 409 to the retry: counted as delivered
+    assert status(factory, oid).status == "sent"
+    # The user got it once: LINE took the first request and refused the copy with 409.
+    assert [r.status for r in fake_line.requests("/v2/bot/message/push")] == [500, 409]
+
+
+def test_killed_while_sending_is_resent_with_same_key(
+    factory: sessionmaker[Session], sender: Sender, fake_line: FakeLine, clock: Clock
+) -> None:
+    oid = push(factory, clock)
+    with factory() as session:  # as if a process marked it "sending", then died
+        session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == oid).values(status="sending", next_attempt_at=clock() + timedelta(minutes=2))
+        )
+        session.commit()
+    assert sender.deliver_due().sent == 0  # lease not expired yet
+    clock.advance(minutes=3)
+    assert sender.deliver_due().sent == 1
+    assert len(fake_line.accepted("/v2/bot/message/push")) == 1
+
+
+def test_quota_exhausted_stops_and_keeps_messages(
+    factory: sessionmaker[Session], sender: Sender, fake_line: FakeLine, clock: Clock
+) -> None:
+    ids = [push(factory, clock) for _ in range(3)]
+    fake_line.exhaust_quota()
+    report = sender.deliver_due()
+    assert report.quota_exhausted and report.sent == 0
+    assert len(fake_line.requests("/v2/bot/message/push")) == 1  # stopped after the first refusal
+    assert [status(factory, i).status for i in ids] == ["quota", "pending", "pending"]
+
+
+def test_permanent_error_fails_with_reason(factory: sessionmaker[Session], sender: Sender, clock: Clock) -> None:
+    with factory() as session:
+        row = enqueue(session, kind="push", messages=[{"type": "nope"}], now=clock(), recipients=[linesim.user_id()])
+        session.commit()
+        oid = row.id
+    assert sender.deliver(oid) == "failed"
+    assert "400" in (status(factory, oid).last_error or "")
+    from bot.outbox import failed_messages
+
+    with factory() as session:
+        assert [r.id for r in failed_messages(session)] == [oid]
+
+
+def test_expired_reply_token_falls_back_to_push(
+    factory: sessionmaker[Session], sender: Sender, fake_line: FakeLine, clock: Clock
+) -> None:
+    user = linesim.user_id()
+    with factory() as session:
+        row = enqueue(session, kind="reply", messages=TEXT, now=clock(), reply_token="expired-token", recipients=[user])
+        session.commit()
+        oid = row.id
+    assert sender.deliver(oid) == "sent"
+    (request,) = fake_line.accepted("/v2/bot/message/push")
+    assert request.body["to"] == user
+
+
+def test_multicast(factory: sessionmaker[Session], sender: Sender, fake_line: FakeLine, clock: Clock) -> None:
+    users = [linesim.user_id() for _ in range(3)]
+    oid = push(factory, clock, to=users, kind="multicast")
+    assert sender.deliver(oid) == "sent"
+    (request,) = fake_line.accepted("/v2/bot/message/multicast")
+    assert request.body["to"] == users
+    with factory() as session:
+        assert json.loads(session.scalars(select(OutboxMessage.recipients)).one()) == users
