@@ -60,13 +60,13 @@ def create_app(config: Mapping[str, Any] | Settings | None = None, *, handler: E
     Extra keys: ``ITA_WORKER_THREADS`` (default 4; 0 means no in-process worker — run ``ita worker``),
     ``ITA_SIMULATOR`` ("1" mounts the local chat page at /simulator).
     """
+    extra: dict[str, str]
     if isinstance(config, Settings):
         settings, extra = config, {}
     elif config is None:
-        settings, extra = Settings.from_env(), {}
         import os
 
-        extra = dict(os.environ)
+        settings, extra = Settings.from_env(), dict(os.environ)
     else:
         extra = {k: str(v) for k, v in config.items()}
         settings = Settings.from_env(extra, read_dotenv=False)
@@ -97,6 +97,9 @@ def create_app(config: Mapping[str, Any] | Settings | None = None, *, handler: E
         from bot.web import simulator
 
         app.register_blueprint(simulator.bp)
+    from bot.views.render import warm
+
+    warm()  # compile templates now, not on the first message
     if pool is not None:
         pool.start()
     return app

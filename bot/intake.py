@@ -77,6 +77,7 @@ def store_events(session: Session, events: Sequence[dict[str, Any]], now: dateti
         return []
     rows = [event_row(e, now) for e in events]
     dialect = session.get_bind().dialect.name
+    stmt: Any
     if dialect == "postgresql":
         stmt = pg_insert(WebhookEvent).on_conflict_do_nothing(index_elements=["event_id"])
     elif dialect == "sqlite":

@@ -25,6 +25,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.line_client import LineApiError, LineClient, LineNotConfigured
+from ita_core.db import affected_rows
 from ita_core.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ class Sender:
         report = report or DeliveryReport()
         now = self.clock()
         with self.factory() as session:
-            claimed = session.execute(
+            claimed = affected_rows(session.execute(
                 update(OutboxMessage)
                 .where(
                     OutboxMessage.id == outbox_id,
@@ -104,7 +105,7 @@ class Sender:
                     OutboxMessage.next_attempt_at <= now,
                 )
                 .values(status="sending", attempts=OutboxMessage.attempts + 1, next_attempt_at=now + SENDING_LEASE)
-            ).rowcount
+            ))
             session.commit()
             if not claimed:
                 return "skipped"

@@ -20,6 +20,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.outbox import Sender, enqueue
+from ita_core.db import affected_rows
 from ita_core.models import WebhookEvent
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ class EventProcessor:
         """Take an event for handling; False when another worker has it or it is done."""
         now = self.clock()
         with self.factory() as session:
-            claimed = session.execute(
+            claimed = affected_rows(session.execute(
                 update(WebhookEvent)
                 .where(
                     WebhookEvent.id == event_pk,
@@ -63,7 +64,7 @@ class EventProcessor:
                     ),
                 )
                 .values(status="processing", claimed_until=now + LEASE, attempts=WebhookEvent.attempts + 1)
-            ).rowcount
+            ))
             session.commit()
         return bool(claimed)
 

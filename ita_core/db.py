@@ -81,6 +81,11 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+def affected_rows(result: Any) -> int:
+    """Rows changed by an UPDATE/DELETE (``Result`` is typed without ``rowcount``)."""
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def alembic_config(engine: Engine) -> Any:
     """An Alembic ``Config`` pointing at the packaged migrations and at ``engine``."""
     from alembic.config import Config

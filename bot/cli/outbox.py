@@ -8,6 +8,7 @@ import click
 from sqlalchemy import update
 
 from bot.cli.common import emit_json, session_scope, utcnow
+from ita_core.db import affected_rows
 from ita_core.models import OutboxMessage
 
 
@@ -54,5 +55,5 @@ def outbox_retry(ids: tuple[int, ...], retry_all: bool) -> None:
         stmt = update(OutboxMessage).where(OutboxMessage.status.in_(("failed", "quota")))
         if ids:
             stmt = stmt.where(OutboxMessage.id.in_(ids))
-        count = session.execute(stmt.values(status="pending", next_attempt_at=utcnow(), attempts=0)).rowcount
+        count = affected_rows(session.execute(stmt.values(status="pending", next_attempt_at=utcnow(), attempts=0)))
     click.echo(f"{count} message(s) queued again; `ita worker --once` or the running worker sends them")

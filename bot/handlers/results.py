@@ -9,7 +9,7 @@ from bot.views import messages as views
 from ita_core import analysis
 from ita_core.errors import NoResults
 from ita_core.numbers import parse_decimal
-from ita_core.ranking import SCOPES, rank_agency
+from ita_core.ranking import SCOPES, Scope, rank_agency
 from ita_core.recommendations import recommend
 
 TREND_YEARS = 5
@@ -47,7 +47,7 @@ def overall_score(ctx: Ctx) -> Messages:
     result = analysis.load_agency_year(ctx.session, code, resolve_year(ctx, code))
     report = analysis.analyse(result)
     previous = analysis.previous_year_change(ctx.session, result)
-    return views.overall_messages(result, report, previous)
+    return views.overall_messages(result, report, previous, public=ctx.in_group)
 
 
 def indicator_score(ctx: Ctx) -> Messages:
@@ -57,13 +57,13 @@ def indicator_score(ctx: Ctx) -> Messages:
     if number is None and sub:
         number = int(str(sub).split(".")[0])
     if number is None:
-        return views.choose_indicator_messages()
+        return views.choose_indicator_messages(ctx.slots.get("year"))
     code = ctx.require_agency()
     result = analysis.load_agency_year(ctx.session, code, resolve_year(ctx, code))
     report = analysis.analyse(result)
     previous = analysis.previous_year_change(ctx.session, result)
     recs = recommend(result.year, result.indicators, result.items, report.target, indicator=int(number), limit=3)
-    return views.indicator_messages(result, int(number), report, recs, previous, sub_indicator=sub)
+    return views.indicator_messages(result, int(number), report, recs, previous, sub_indicator=sub, public=ctx.in_group)
 
 
 def tool_score(ctx: Ctx) -> Messages:
@@ -72,7 +72,7 @@ def tool_score(ctx: Ctx) -> Messages:
     result = analysis.load_agency_year(ctx.session, code, resolve_year(ctx, code))
     previous = analysis.previous_year_change(ctx.session, result)
     tool = ctx.slots.get("tool")
-    return views.tool_messages(result, tool, previous)
+    return views.tool_messages(result, tool, previous, public=ctx.in_group)
 
 
 def question_score(ctx: Ctx) -> Messages:
@@ -85,7 +85,7 @@ def question_score(ctx: Ctx) -> Messages:
     previous = analysis.previous_year_change(ctx.session, result)
     report = analysis.analyse(result)
     recs = recommend(result.year, result.indicators, result.items, report.target, question=str(item), limit=2)
-    return views.question_messages(result, str(item), previous, recs)
+    return views.question_messages(result, str(item), previous, recs, public=ctx.in_group)
 
 
 def compare_years(ctx: Ctx) -> Messages:
@@ -106,27 +106,27 @@ def compare_years(ctx: Ctx) -> Messages:
         else:
             second = earlier[-1]
     comparison = analysis.compare_years(ctx.session, code, int(first), int(second))
-    return views.compare_messages(comparison)
+    return views.compare_messages(comparison, public=ctx.in_group)
 
 
 def trend(ctx: Ctx) -> Messages:
     """History over the last years."""
     code = ctx.require_agency()
-    return views.trend_messages(analysis.trend(ctx.session, code, last=TREND_YEARS))
+    return views.trend_messages(analysis.trend(ctx.session, code, last=TREND_YEARS), public=ctx.in_group)
 
 
 def strengths(ctx: Ctx) -> Messages:
     """Indicators at or above the target."""
     code = ctx.require_agency()
     result = analysis.load_agency_year(ctx.session, code, resolve_year(ctx, code))
-    return views.strengths_messages(analysis.analyse(result, _target(ctx)))
+    return views.strengths_messages(analysis.analyse(result, _target(ctx)), public=ctx.in_group)
 
 
 def weaknesses(ctx: Ctx) -> Messages:
     """Indicators and items below the target (85, the agency's own, or the number asked)."""
     code = ctx.require_agency()
     result = analysis.load_agency_year(ctx.session, code, resolve_year(ctx, code))
-    return views.weaknesses_messages(analysis.analyse(result, _target(ctx)))
+    return views.weaknesses_messages(analysis.analyse(result, _target(ctx)), public=ctx.in_group)
 
 
 def recommendations(ctx: Ctx) -> Messages:
@@ -147,16 +147,23 @@ def recommendations(ctx: Ctx) -> Messages:
         question=ctx.slots.get("question"),
         limit=5,
     )
-    return views.recommendations_messages(result, recs)
+    return views.recommendations_messages(
+        result,
+        recs,
+        indicator=number,
+        tool=ctx.slots.get("tool"),
+        question=ctx.slots.get("question"),
+        public=ctx.in_group,
+    )
 
 
 def ranking(ctx: Ctx) -> Messages:
     """Rank among peers (national by default; province, district or agency type when asked)."""
     code = ctx.require_agency()
-    scope = ctx.slots.get("scope") or "national"
-    if scope not in SCOPES:
-        scope = "national"
+    asked = ctx.slots.get("scope")
+    scope: Scope = asked if asked in SCOPES else "national"
     year = ctx.slots.get("year")
     if year is None and ctx.slots.get("year_offset"):
         year = resolve_year(ctx, code)
-    return views.ranking_messages(rank_agency(ctx.session, code, year, scope))
+    rank = rank_agency(ctx.session, code, year, scope)
+    return views.ranking_messages(rank, public=ctx.in_group)
