@@ -89,7 +89,9 @@ class LineClient:
             self._api = ApiClient(config)
         return self._api
 
-    def _call(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[SentResult, Any]:
+    def _call(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> tuple[SentResult, Any]:
         client = self._client()
         header_params = {"Accept": "application/json", **(headers or {})}
         if body is not None:

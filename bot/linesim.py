@@ -60,7 +60,12 @@ def group_source(group_id: str, uid: str) -> dict[str, Any]:
 def text_event(source: dict[str, Any], text: str) -> dict[str, Any]:
     """A text message event."""
     event = _base("message", source)
-    event["message"] = {"id": str(int(time.time() * 1e6)), "type": "text", "text": text, "quoteToken": secrets.token_hex(8)}
+    event["message"] = {
+        "id": str(int(time.time() * 1e6)),
+        "type": "text",
+        "text": text,
+        "quoteToken": secrets.token_hex(8),
+    }
     return event
 
 

@@ -97,15 +97,17 @@ class Sender:
         report = report or DeliveryReport()
         now = self.clock()
         with self.factory() as session:
-            claimed = affected_rows(session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.id == outbox_id,
-                    OutboxMessage.status == "pending",
-                    OutboxMessage.next_attempt_at <= now,
+            claimed = affected_rows(
+                session.execute(
+                    update(OutboxMessage)
+                    .where(
+                        OutboxMessage.id == outbox_id,
+                        OutboxMessage.status == "pending",
+                        OutboxMessage.next_attempt_at <= now,
+                    )
+                    .values(status="sending", attempts=OutboxMessage.attempts + 1, next_attempt_at=now + SENDING_LEASE)
                 )
-                .values(status="sending", attempts=OutboxMessage.attempts + 1, next_attempt_at=now + SENDING_LEASE)
-            ))
+            )
             session.commit()
             if not claimed:
                 return "skipped"
@@ -218,7 +220,11 @@ def failed_messages(session: Session) -> list[OutboxMessage]:
     return list(
         session.scalars(
             select(OutboxMessage)
-            .where(or_(OutboxMessage.status == "failed", OutboxMessage.status == "quota", OutboxMessage.status == "unknown"))
+            .where(
+                or_(
+                    OutboxMessage.status == "failed", OutboxMessage.status == "quota", OutboxMessage.status == "unknown"
+                )
+            )
             .order_by(OutboxMessage.id.desc())
         )
     )

@@ -54,17 +54,19 @@ class EventProcessor:
         """Take an event for handling; False when another worker has it or it is done."""
         now = self.clock()
         with self.factory() as session:
-            claimed = affected_rows(session.execute(
-                update(WebhookEvent)
-                .where(
-                    WebhookEvent.id == event_pk,
-                    or_(
-                        WebhookEvent.status == "pending",
-                        (WebhookEvent.status == "processing") & (WebhookEvent.claimed_until < now),
-                    ),
+            claimed = affected_rows(
+                session.execute(
+                    update(WebhookEvent)
+                    .where(
+                        WebhookEvent.id == event_pk,
+                        or_(
+                            WebhookEvent.status == "pending",
+                            (WebhookEvent.status == "processing") & (WebhookEvent.claimed_until < now),
+                        ),
+                    )
+                    .values(status="processing", claimed_until=now + LEASE, attempts=WebhookEvent.attempts + 1)
                 )
-                .values(status="processing", claimed_until=now + LEASE, attempts=WebhookEvent.attempts + 1)
-            ))
+            )
             session.commit()
         return bool(claimed)
 

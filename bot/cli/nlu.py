@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -51,7 +52,7 @@ def _run_eval(matcher: IntentMatcher, path: Path, as_json: bool, out: BinaryIO) 
 def nlu(text: str | None, as_json: bool, eval_file: Path | None) -> None:
     """Match TEXT (or each UTF-8 line on stdin) to an intent and slots."""
     matcher = get_matcher()
-    out = click.get_binary_stream("stdout")
+    out = sys.stdout.buffer
     if eval_file is not None:
         _run_eval(matcher, eval_file, as_json, out)
         return
@@ -59,7 +60,7 @@ def nlu(text: str | None, as_json: bool, eval_file: Path | None) -> None:
         result = matcher.match(text)
         _write(out, _dumps(result.to_json()) if as_json else _readable(result))
         return
-    for raw in click.get_binary_stream("stdin"):
+    for raw in sys.stdin.buffer:
         line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
         result = matcher.match(line)
         _write(out, _dumps(result.to_json()) if as_json else _readable(result))

@@ -39,8 +39,10 @@ def outbox_group(ctx: click.Context, as_json: bool) -> None:
         emit_json(rows)
         return
     for r in rows:
-        click.echo(f"#{r['id']} {r['kind']}/{r['purpose']} {r['status']} after {r['attempts']} attempt(s), "
-                   f"{r['recipients']} recipient(s): {r['error']}")
+        click.echo(
+            f"#{r['id']} {r['kind']}/{r['purpose']} {r['status']} after {r['attempts']} attempt(s), "
+            f"{r['recipients']} recipient(s): {r['error']}"
+        )
     click.echo(f"{len(rows)} message(s) not delivered")
 
 

@@ -41,7 +41,8 @@ def worker(once: bool, interval: float) -> None:
     Run web processes with ITA_WORKER_THREADS=0 when this does the work; both may also run
     together: an event is only ever claimed by one of them.
     """
-    from bot.app import build_handler, utcnow as clock
+    from bot.app import build_handler
+    from bot.app import utcnow as clock
     from bot.cli.common import settings
     from bot.line_client import LineClient
     from bot.outbox import Sender
@@ -81,12 +82,21 @@ def users_invite(agency: str, role: str, unit: str | None, days: int, as_json: b
     with fail_on_domain_errors(as_json), session_scope() as session:
         invite = accounts.create_invite(session, agency, role, utcnow(), unit, timedelta(days=days))
     if as_json:
-        emit_json({"code": invite.code, "agency": invite.agency_code, "role": invite.role, "unit": invite.unit,
-                   "expires_at": invite.expires_at})
+        emit_json(
+            {
+                "code": invite.code,
+                "agency": invite.agency_code,
+                "role": invite.role,
+                "unit": invite.unit,
+                "expires_at": invite.expires_at,
+            }
+        )
     else:
-        click.echo(f"{invite.code}  ({invite.agency_code}, {invite.role}{', ' + unit if unit else ''}; "
-                   f"valid until {invite.expires_at:%Y-%m-%d %H:%M} UTC)")
-        click.echo(f'send to the bot: ลงทะเบียน {invite.code}')
+        click.echo(
+            f"{invite.code}  ({invite.agency_code}, {invite.role}{', ' + unit if unit else ''}; "
+            f"valid until {invite.expires_at:%Y-%m-%d %H:%M} UTC)"
+        )
+        click.echo(f"send to the bot: ลงทะเบียน {invite.code}")
 
 
 @click.command("run")

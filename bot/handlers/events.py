@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.dispatch import Dispatcher, Messages, handle_postback_data, merge_follow_up
+from bot.handlers import measures
 from bot.views import messages as views
 from ita_core import accounts
 
@@ -22,9 +23,14 @@ def on_message(d: Dispatcher, session: Session, event: dict[str, Any], now: date
     message = event.get("message") or {}
     if message.get("type") != "text" or not isinstance(message.get("text"), str):
         return views.non_text_messages(str(message.get("type") or ""))
-    match = d.matcher(message["text"])
     source = event.get("source") or {}
     chat_id = source.get("groupId") or source.get("roomId") or source.get("userId")
+    if source.get("type") == "user":
+        # A person asked to report progress: this text is the note, not a question.
+        noted = measures.take_progress_note(d.context(session, event, now, "my_tasks", {}), message["text"])
+        if noted is not None:
+            return noted
+    match = d.matcher(message["text"])
     intent, slots = match.intent, dict(match.slots)
     if getattr(match, "slot_only", False):
         previous = d.previous(session, chat_id, now)

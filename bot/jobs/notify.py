@@ -41,7 +41,9 @@ def recipients(session: Session, agency_id: int) -> list[str]:
     )
 
 
-def notify_results(session: Session, agency_code: str, year: int, now: datetime, *, force: bool = False) -> Notification:
+def notify_results(
+    session: Session, agency_code: str, year: int, now: datetime, *, force: bool = False
+) -> Notification:
     """Queue one summary push for the agency-year to its executives and officials (multicast ≤ 500).
 
     Without ``force`` it happens once per agency-year: importing the same results again does not
