@@ -15,7 +15,7 @@ from ita_core import accounts
 
 log = logging.getLogger(__name__)
 
-CLARIFY_BELOW = 0.6
+CLARIFY_BELOW = 0.7  # the matcher's own line for "unsure" (docs/nlu.md)
 
 
 def on_message(d: Dispatcher, session: Session, event: dict[str, Any], now: datetime) -> Messages:
@@ -43,7 +43,8 @@ def on_message(d: Dispatcher, session: Session, event: dict[str, Any], now: date
         choices = [intent] + [alt.intent for alt in getattr(match, "alternatives", ())]
         unique = [c for i, c in enumerate(choices) if c != "unknown" and c not in choices[:i]]
         return views.clarify_messages([(c, slots) for c in unique[:3]])
-    ctx = d.context(session, event, now, intent, slots)
+    extras = {k: v for k, v in (getattr(match, "extras", None) or {}).items() if k in ("years_back",)}
+    ctx = d.context(session, event, now, intent, {**slots, **extras})
     answer = d.run_intent(ctx)
     d.remember(ctx)
     return answer

@@ -112,7 +112,9 @@ def compare_years(ctx: Ctx) -> Messages:
 def trend(ctx: Ctx) -> Messages:
     """History over the last years."""
     code = ctx.require_agency()
-    return views.trend_messages(analysis.trend(ctx.session, code, last=TREND_YEARS), public=ctx.in_group)
+    years = ctx.extras.get("years_back")
+    last = int(years) if isinstance(years, int) and 1 < years <= 10 else TREND_YEARS
+    return views.trend_messages(analysis.trend(ctx.session, code, last=last), public=ctx.in_group)
 
 
 def strengths(ctx: Ctx) -> Messages:
