@@ -42,7 +42,8 @@ def on_message(d: Dispatcher, session: Session, event: dict[str, Any], now: date
     elif intent != "unknown" and match.confidence < CLARIFY_BELOW:
         choices = [intent] + [alt.intent for alt in getattr(match, "alternatives", ())]
         unique = [c for i, c in enumerate(choices) if c != "unknown" and c not in choices[:i]]
-        return views.clarify_messages([(c, slots) for c in unique[:3]])
+        if len(unique) > 1:  # with a single reading there is nothing to choose between: answer it
+            return views.clarify_messages([(c, slots) for c in unique[:3]])
     extras = {k: v for k, v in (getattr(match, "extras", None) or {}).items() if k in ("years_back",)}
     ctx = d.context(session, event, now, intent, {**slots, **extras})
     answer = d.run_intent(ctx)
