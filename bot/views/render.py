@@ -44,7 +44,7 @@ def templates_dir(directory: str | Path | None = None) -> Path:
     here = Path(__file__).resolve()
     for candidate in (here.parents[1] / "templates", here.parents[2] / "templates"):
         if (candidate / _MARKER).is_file():
-            return candidate
+            return candidate.resolve()
     raise TemplateError(f"no templates folder found near {here.parents[2]}; set {TEMPLATES_ENV}")
 
 
