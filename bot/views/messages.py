@@ -1,8 +1,9 @@
 """Every reply view in one namespace: ``from bot.views import messages as views``.
 
-The functions live in :mod:`bot.views.results` (an agency's results) and :mod:`bot.views.chat`
-(help, welcome, registration, clarifying questions, errors); they all return a list of plain
-dicts in LINE Messaging API JSON, ready to send (at most five; see :mod:`bot.views.limits`).
+The functions live in :mod:`bot.views.results` (an agency's results), :mod:`bot.views.measures`
+(measures, tasks, reminders) and :mod:`bot.views.chat` (help, welcome, registration, clarifying
+questions, errors); they all return a list of plain dicts in LINE Messaging API JSON, ready to
+send (at most five; see :mod:`bot.views.limits`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,19 @@ from bot.views.chat import (
     welcome_messages,
 )
 from bot.views.common import Message, flex_message, text_message
+from bot.views.measures import (
+    checkpoint_done_messages,
+    measures_messages,
+    my_tasks_messages,
+    no_measures_messages,
+    no_tasks_messages,
+    overdue_summary_messages,
+    progress_prompt_messages,
+    progress_saved_messages,
+    reminder_messages,
+    snoozed_messages,
+    task_not_found_messages,
+)
 from bot.views.results import (
     choose_indicator_messages,
     compare_messages,
@@ -45,6 +59,7 @@ __all__ = [
     "Choice",
     "Message",
     "apology_messages",
+    "checkpoint_done_messages",
     "choose_indicator_messages",
     "clarify_messages",
     "compare_messages",
@@ -53,11 +68,18 @@ __all__ = [
     "group_welcome_messages",
     "help_messages",
     "indicator_messages",
+    "measures_messages",
+    "my_tasks_messages",
     "needs_registration_messages",
     "no_data_messages",
+    "no_measures_messages",
+    "no_tasks_messages",
     "non_text_messages",
     "overall_messages",
+    "overdue_summary_messages",
     "private_in_group_messages",
+    "progress_prompt_messages",
+    "progress_saved_messages",
     "question_messages",
     "quick_reply_items",
     "ranking_messages",
@@ -66,8 +88,11 @@ __all__ = [
     "register_help_messages",
     "register_in_group_messages",
     "registered_messages",
+    "reminder_messages",
     "result_notification_messages",
+    "snoozed_messages",
     "strengths_messages",
+    "task_not_found_messages",
     "text_message",
     "tool_messages",
     "trend_messages",

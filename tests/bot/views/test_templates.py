@@ -23,6 +23,7 @@ from bot.views.limits import check_messages, json_size
 from ita_core.analysis import Trend
 from ita_core.recommendations import Recommendation
 from tests.bot.views import samples as s
+from tests.bot.views.measure_samples import measure_cases
 
 Messages = list[dict[str, Any]]
 CHIANGPHIN = "องค์การบริหารส่วนตำบลเชียงพิณ"
@@ -112,7 +113,7 @@ def _cases() -> dict[str, Callable[[], Messages]]:
     }
 
 
-CASES = _cases()
+CASES = {**_cases(), **measure_cases()}  # measures, tasks and reminders: tests/bot/views/test_measures_views.py
 
 
 def _walk(node: Any) -> Iterator[dict[str, Any]]:
