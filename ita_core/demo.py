@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from ita_core.agencies import upsert_agencies
 from ita_core.fileio import parse_json_document
+from ita_core.measure_files import parse_measures_json
+from ita_core.measure_import import import_measures
 from ita_core.results import import_results
 
 DEMO_FILE = Path(__file__).parent / "data" / "demo.json"
@@ -30,8 +32,10 @@ def load_demo(session: Session, now: datetime) -> list[str]:
     agency_plan = upsert_agencies(session, document["agencies"], source="demo.json")
     parsed = parse_json_document({"results": document["results"]})
     plan = import_results(session, parsed.results, now, source="demo.json")
+    measure_plan = import_measures(session, parse_measures_json(document["measures"]), now, source="demo.json")
     return (
         agency_plan.summary_lines()
         + ["results: " + plan.summary_lines()[0]]
         + [line for line in plan.summary_lines()[1:] if line.startswith("warning")]
+        + ["measures: " + measure_plan.summary_lines()[0]]
     )

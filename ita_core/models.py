@@ -6,7 +6,7 @@ PostgreSQL hold exactly the same values and ranking queries compare integers.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -258,3 +258,78 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Measure(Base):
+    """An improvement measure (มาตรการ) an agency plans for a fiscal year, with its monitoring rhythm."""
+
+    __tablename__ = "measures"
+    __table_args__ = (
+        # Also the index behind "measures of agency A (in year Y)": it starts with agency_id, fiscal_year.
+        UniqueConstraint("agency_id", "fiscal_year", "code", name="uq_measure_agency_year_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
+    fiscal_year: Mapped[int] = mapped_column(SmallInteger)
+    code: Mapped[str | None] = mapped_column(String(64))  # the optional measure_code of the import file
+    indicators: Mapped[str] = mapped_column(String(32))  # "1,5": the indicators the measure addresses
+    title: Mapped[str] = mapped_column(Text)
+    steps: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of texts
+    units: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of responsible units as written
+    period_start: Mapped[date] = mapped_column()
+    period_end: Mapped[date] = mapped_column()
+    period_text: Mapped[str | None] = mapped_column(String(255))  # as the report writes it
+    monitoring: Mapped[str] = mapped_column(String(16))  # quarterly / half_yearly / year_end / explicit
+    monitoring_text: Mapped[str | None] = mapped_column(String(255))  # e.g. ทุกไตรมาส, ปีละ ๒ ครั้ง
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active / done (every checkpoint done)
+    source: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    agency: Mapped[Agency] = relationship()
+    checkpoints: Mapped[list[Checkpoint]] = relationship(
+        back_populates="measure", cascade="all, delete-orphan", passive_deletes=True, order_by="Checkpoint.due_date"
+    )
+    notes: Mapped[list[ProgressNote]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="ProgressNote.id"
+    )
+
+
+class Checkpoint(Base):
+    """A date by which a measure's progress is due (a quarter end, the fiscal-year end, ...)."""
+
+    __tablename__ = "checkpoints"
+    __table_args__ = (
+        UniqueConstraint("measure_id", "due_date", name="uq_checkpoint_measure_due"),
+        # The reminder run asks for open checkpoints due in a date range, nationwide.
+        Index("ix_checkpoints_status_due", "status", "due_date"),
+        # ... and for snoozed ones, those whose snooze ends in that range.
+        Index("ix_checkpoints_snoozed_until", "snoozed_until"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measures.id", ondelete="CASCADE"))
+    due_date: Mapped[date] = mapped_column()
+    label: Mapped[str] = mapped_column(String(64))  # ไตรมาส 1/2569, สิ้นปีงบประมาณ 2569, ...
+    status: Mapped[str] = mapped_column(String(8), default="open")  # open / done
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    done_by: Mapped[str | None] = mapped_column(String(128))  # LINE user id or name
+    snoozed_until: Mapped[date | None] = mapped_column()  # no reminders before this day (เลื่อนเตือน)
+
+    measure: Mapped[Measure] = relationship(back_populates="checkpoints")
+
+
+class ProgressNote(Base):
+    """What someone reported about a measure's progress, and when."""
+
+    __tablename__ = "progress_notes"
+    __table_args__ = (Index("ix_progress_notes_measure", "measure_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measures.id", ondelete="CASCADE"))
+    checkpoint_id: Mapped[int | None] = mapped_column(ForeignKey("checkpoints.id", ondelete="SET NULL"), index=True)
+    line_user_id: Mapped[str | None] = mapped_column(String(64))
+    author_name: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    text: Mapped[str] = mapped_column(Text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from bot.cli import core as core_commands
+from bot.cli import jobs as job_commands
 from bot.cli import measures as measures_commands
 from bot.cli import nlu as nlu_commands
 from bot.cli import outbox as outbox_commands
@@ -20,6 +21,7 @@ def cli(ctx: click.Context) -> None:
 
 
 core_commands.register(cli)
+job_commands.register(cli)
 measures_commands.register(cli)
 service_commands.register(cli, core_commands.demo_group)
 cli.add_command(nlu_commands.nlu)
