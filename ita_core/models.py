@@ -333,3 +333,19 @@ class ProgressNote(Base):
     author_name: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     text: Mapped[str] = mapped_column(Text)
+
+
+class ReminderLog(Base):
+    """A reminder that went out: (checkpoint, days before, person) is sent once, ever."""
+
+    __tablename__ = "reminder_log"
+    __table_args__ = (
+        UniqueConstraint("checkpoint_id", "offset_days", "line_user_id", name="uq_reminder_once"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkpoint_id: Mapped[int] = mapped_column(ForeignKey("checkpoints.id", ondelete="CASCADE"))
+    offset_days: Mapped[int] = mapped_column()  # 7, 1, 0 days before; a snooze has its own key
+    line_user_id: Mapped[str] = mapped_column(String(64))
+    sent_on: Mapped[date] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

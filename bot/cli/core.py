@@ -109,8 +109,14 @@ def agencies_import(path: Path, fmt: str | None, dry_run: bool, as_json: bool) -
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(fileio.FORMATS), help="default: from the file extension")
 @click.option("--dry-run", is_flag=True, help="show the changes without writing")
+@click.option(
+    "--notify/--no-notify",
+    default=True,
+    show_default=True,
+    help="push new latest-year results to each agency's executives and officials",
+)
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
-def import_command(path: Path, fmt: str | None, dry_run: bool, as_json: bool) -> None:
+def import_command(path: Path, fmt: str | None, dry_run: bool, notify: bool, as_json: bool) -> None:
     """Import results from CSV, XLSX or JSON (see docs/import-format.md). All or nothing."""
     with fail_on_domain_errors(as_json), session_scope() as session:
         document = fileio.read_results_file(path, fmt)
@@ -118,16 +124,40 @@ def import_command(path: Path, fmt: str | None, dry_run: bool, as_json: bool) ->
         if document.agencies:
             agency_plan = agency_service.upsert_agencies(session, document.agencies, source=path.name)
         plan = import_results(session, document.results, utcnow(), dry_run=dry_run, source=path.name)
+        notifications = []
         if dry_run:
             session.rollback()
+        elif notify and plan.new:
+            from bot.jobs.notify import notify_new_results
+
+            # Queued with the results in one transaction: new results and their notifications land together.
+            notifications = notify_new_results(session, [(r.agency_code, r.year) for r in plan.new], utcnow())
+    queued = sum(len(n.outbox_ids) for n in notifications)
+    if queued:
+        from bot.cli.jobs import _sender
+
+        _sender().deliver_due()
     if as_json:
-        emit_json({"dry_run": dry_run, **plan.as_json()})
+        emit_json(
+            {
+                "dry_run": dry_run,
+                **plan.as_json(),
+                "notified": [
+                    {"agency": n.agency_code, "year": n.year, "recipients": n.recipients}
+                    for n in notifications
+                    if n.recipients
+                ],
+            }
+        )
         return
     if agency_plan is not None:
         for line in agency_plan.summary_lines():
             click.echo(line)
     for line in plan.summary_lines():
         click.echo(line)
+    for note in notifications:
+        if note.recipients:
+            click.echo(f"notified {note.recipients} executive(s)/official(s) of {note.agency_code} about {note.year}")
     if dry_run:
         click.echo("dry run: nothing was written")
 

@@ -47,8 +47,12 @@ def _run_eval(matcher: IntentMatcher, path: Path, as_json: bool, out: BinaryIO) 
 @click.command("nlu")
 @click.argument("text", required=False)
 @click.option("--json", "as_json", is_flag=True, help="print JSON (one object per input line)")
-@click.option("--eval", "eval_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="labelled JSON-lines file: print precision/recall, confusion matrix and misses")
+@click.option(
+    "--eval",
+    "eval_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="labelled JSON-lines file: print precision/recall, confusion matrix and misses",
+)
 def nlu(text: str | None, as_json: bool, eval_file: Path | None) -> None:
     """Match TEXT (or each UTF-8 line on stdin) to an intent and slots."""
     matcher = get_matcher()

@@ -1,0 +1,260 @@
+"""Deadline reminders for staff and weekly overdue summaries for executives.
+
+A reminder is (checkpoint, days before, person). Each goes out once: the run records it in
+``reminder_log`` (unique on those three) with INSERT … ON CONFLICT DO NOTHING RETURNING, and only
+what this run inserted is sent. Two runs at once (two clock processes on PostgreSQL) therefore
+split the work instead of doubling it, and a run killed midway leaves either nothing (not
+committed: the next run does it) or committed outbox rows that the sender delivers with their
+retry keys (LINE drops a copy). One person gets at most one push per run, listing all their items.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.outbox import enqueue
+from bot.views import messages as views
+from ita_core.fiscal import local_today
+from ita_core.measures import DueCheckpoint, OpenItem, due_checkpoints, overdue_checkpoints, unit_matches
+from ita_core.models import Agency, LineUser, OutboxMessage, ReminderLog
+
+log = logging.getLogger(__name__)
+
+DEFAULT_OFFSETS = (7, 1, 0)  # days before a checkpoint
+SUMMARY_WEEKDAY = 0  # Monday
+
+
+@dataclass
+class ReminderPlan:
+    """One person's reminder in this run."""
+
+    line_user_id: str
+    unit: str | None
+    items: list[OpenItem] = field(default_factory=list)
+    keys: list[tuple[int, int]] = field(default_factory=list)  # (checkpoint id, offset)
+
+
+@dataclass
+class RunReport:
+    """What a reminder run did."""
+
+    today: date
+    due: int = 0
+    people: int = 0
+    reminders: int = 0
+    outbox_ids: list[int] = field(default_factory=list)
+    summaries: int = 0
+    dry_run: bool = False
+    plans: list[ReminderPlan] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, object]:
+        """JSON form for ``ita reminders run --json``."""
+        return {
+            "today": self.today.isoformat(),
+            "due_checkpoints": self.due,
+            "people": self.people,
+            "reminders": self.reminders,
+            "summaries": self.summaries,
+            "dry_run": self.dry_run,
+            "pushes": [
+                {
+                    "to": p.line_user_id,
+                    "items": [{"checkpoint": i.checkpoint_id, "due": i.due.isoformat()} for i in p.items],
+                }
+                for p in self.plans
+            ]
+            if self.dry_run
+            else len(self.outbox_ids),
+        }
+
+
+def _item(due: DueCheckpoint, today: date) -> OpenItem:
+    return OpenItem(
+        checkpoint_id=due.checkpoint_id,
+        measure_id=due.measure_id,
+        agency_id=due.agency_id,
+        fiscal_year=due.fiscal_year,
+        indicators=due.indicators,
+        title=due.title,
+        units=due.units,
+        due=due.due,
+        label=due.label,
+        snoozed_until=due.snoozed_until,
+        days_left=(due.due - today).days,
+    )
+
+
+def _reminder_offset(due: DueCheckpoint, today: date, offsets: Sequence[int]) -> int | None:
+    """Which reminder of a checkpoint is due today, if any (a snooze moves it to the snooze date)."""
+    if due.snoozed_until is not None:
+        if due.snoozed_until > today:
+            return None
+        if due.snoozed_until == today:
+            return -1000 - (today - due.due).days  # a distinct key per snooze date
+    days = (due.due - today).days
+    return days if days in offsets else None
+
+
+def _people(session: Session, agency_ids: Iterable[int]) -> dict[int, list[LineUser]]:
+    by_agency: dict[int, list[LineUser]] = defaultdict(list)
+    ids = sorted(set(agency_ids))
+    for start in range(0, len(ids), 5000):
+        for user in session.scalars(
+            select(LineUser).where(
+                LineUser.agency_id.in_(ids[start : start + 5000]),
+                LineUser.active.is_(True),
+                LineUser.role.is_not(None),
+            )
+        ):
+            assert user.agency_id is not None
+            by_agency[user.agency_id].append(user)
+    return by_agency
+
+
+def recipients_for(users: Sequence[LineUser], units: Sequence[str]) -> list[LineUser]:
+    """Staff of a responsible unit; the agency's officials when no one holds that unit."""
+    staff = [u for u in users if u.role == "staff" and unit_matches(u.unit, units)]
+    if staff:
+        return staff
+    return [u for u in users if u.role == "official"]
+
+
+def plan_reminders(
+    session: Session, today: date, offsets: Sequence[int] = DEFAULT_OFFSETS
+) -> tuple[int, list[ReminderPlan]]:
+    """Who should be reminded of what today (before removing what was already sent)."""
+    horizon = max(offsets)
+    due = [d for d in due_checkpoints(session, today - timedelta(days=30), today + timedelta(days=horizon))]
+    wanted = [(d, off) for d in due if (off := _reminder_offset(d, today, offsets)) is not None]
+    people = _people(session, {d.agency_id for d, _ in wanted})
+    plans: dict[str, ReminderPlan] = {}
+    for checkpoint, offset in wanted:
+        for user in recipients_for(people.get(checkpoint.agency_id, []), checkpoint.units):
+            plan = plans.setdefault(user.line_user_id, ReminderPlan(user.line_user_id, user.unit))
+            plan.items.append(_item(checkpoint, today))
+            plan.keys.append((checkpoint.checkpoint_id, offset))
+    return len(wanted), list(plans.values())
+
+
+def _claim(session: Session, plan: ReminderPlan, today: date, now: datetime) -> set[tuple[int, int]]:
+    """Record this person's reminders; returns the (checkpoint, offset) pairs this run owns."""
+    rows = [
+        {
+            "checkpoint_id": cid,
+            "offset_days": off,
+            "line_user_id": plan.line_user_id,
+            "sent_on": today,
+            "created_at": now,
+        }
+        for cid, off in plan.keys
+    ]
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = (
+        insert(ReminderLog)
+        .on_conflict_do_nothing(index_elements=["checkpoint_id", "offset_days", "line_user_id"])
+        .returning(ReminderLog.checkpoint_id, ReminderLog.offset_days)
+    )
+    return {(cid, off) for cid, off in session.execute(stmt, rows)}
+
+
+def run_reminders(
+    session: Session,
+    now: datetime,
+    tz: ZoneInfo,
+    *,
+    offsets: Sequence[int] = DEFAULT_OFFSETS,
+    dry_run: bool = False,
+) -> RunReport:
+    """One pass of the reminder job at ``now`` (flushes; the caller commits once)."""
+    today = local_today(now, tz)
+    due_count, plans = plan_reminders(session, today, offsets)
+    report = RunReport(today=today, due=due_count, dry_run=dry_run)
+    if dry_run:
+        already = _already_sent(session, plans)
+        report.plans = [p for p in plans if any((k, p.line_user_id) not in already for k in p.keys)]
+        report.people = len(report.plans)
+        report.reminders = sum(len(p.keys) for p in report.plans)
+        return report
+    for plan in plans:
+        owned = _claim(session, plan, today, now)
+        if owned:
+            items = [item for item, key in zip(plan.items, plan.keys, strict=True) if key in owned]
+            row = enqueue(
+                session,
+                kind="push",
+                messages=views.reminder_messages(
+                    sorted(items, key=lambda i: (i.due, i.checkpoint_id)), today, plan.unit
+                ),
+                now=now,
+                recipients=[plan.line_user_id],
+                purpose="reminder",
+            )
+            report.outbox_ids.append(row.id)
+            report.people += 1
+            report.reminders += len(owned)
+    return report
+
+
+def _already_sent(session: Session, plans: Sequence[ReminderPlan]) -> set[tuple[tuple[int, int], str]]:
+    ids = sorted({cid for p in plans for cid, _ in p.keys})
+    sent: set[tuple[tuple[int, int], str]] = set()
+    for start in range(0, len(ids), 5000):
+        for cid, off, uid in session.execute(
+            select(ReminderLog.checkpoint_id, ReminderLog.offset_days, ReminderLog.line_user_id).where(
+                ReminderLog.checkpoint_id.in_(ids[start : start + 5000])
+            )
+        ):
+            sent.add(((cid, off), uid))
+    return sent
+
+
+def run_overdue_summaries(session: Session, now: datetime, tz: ZoneInfo, *, weekday: int = SUMMARY_WEEKDAY) -> int:
+    """Once a week: each agency's executives get one summary of its overdue checkpoints."""
+    today = local_today(now, tz)
+    if today.weekday() != weekday:
+        return 0
+    year, week, _ = today.isocalendar()
+    executives: dict[int, list[str]] = defaultdict(list)
+    for agency_id, uid in session.execute(
+        select(LineUser.agency_id, LineUser.line_user_id).where(
+            LineUser.role == "executive", LineUser.active.is_(True), LineUser.agency_id.is_not(None)
+        )
+    ):
+        if agency_id is not None:
+            executives[agency_id].append(uid)
+    sent = 0
+    for agency_id, people in sorted(executives.items()):
+        overdue = overdue_checkpoints(session, agency_id, today)
+        if not overdue:
+            continue
+        key = f"overdue:{agency_id}:{year}-W{week:02d}"
+        if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)) is not None:
+            continue
+        agency = session.get(Agency, agency_id)
+        assert agency is not None
+        try:
+            with session.begin_nested():  # another clock process may have queued it a moment ago
+                enqueue(
+                    session,
+                    kind="multicast",
+                    messages=views.overdue_summary_messages(agency.name, overdue, today),
+                    now=now,
+                    recipients=people[:500],
+                    purpose="overdue",
+                    dedupe_key=key,
+                )
+        except IntegrityError:
+            continue
+        sent += 1
+    return sent
