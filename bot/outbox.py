@@ -16,9 +16,10 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import or_, select, update
@@ -39,15 +40,19 @@ def enqueue(
     session: Session,
     *,
     kind: str,
-    messages: Sequence[dict[str, Any]],
+    messages: Sequence[dict[str, Any]] | dict[str, Any],
     now: datetime,
     reply_token: str | None = None,
     recipients: Sequence[str] = (),
     purpose: str = "reply",
     event_id: int | None = None,
     dedupe_key: str | None = None,
+    render: str | None = None,
 ) -> OutboxMessage:
-    """Write one message request to the outbox (flushed; the caller commits)."""
+    """Write one message request to the outbox (flushed; the caller commits).
+
+    With ``render``, ``messages`` is that renderer's input, rendered just before the first send.
+    """
     if kind not in ("reply", "push", "multicast"):
         raise ValueError(f"unknown outbox kind {kind!r}")
     row = OutboxMessage(
@@ -55,10 +60,11 @@ def enqueue(
         purpose=purpose,
         reply_token=reply_token,
         recipients=json.dumps(list(recipients)),
-        messages=json.dumps(list(messages), ensure_ascii=False, separators=(",", ":")),
+        messages=json.dumps(messages if render else list(messages), ensure_ascii=False, separators=(",", ":")),
         retry_key=str(uuid.uuid4()),
         dedupe_key=dedupe_key,
         event_id=event_id,
+        render=render,
         status="pending",
         attempts=0,
         next_attempt_at=now,
@@ -84,13 +90,27 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 3600))
 
 
+Renderer = Callable[[Session, dict[str, Any]], list[dict[str, Any]]]
+
+
 class Sender:
     """Delivers outbox rows; each delivery uses its own short transactions."""
 
-    def __init__(self, factory: sessionmaker[Session], client: LineClient, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        client: LineClient,
+        clock: Callable[[], datetime],
+        renderers: Mapping[str, Renderer] | None = None,
+    ) -> None:
         self.factory = factory
         self.client = client
         self.clock = clock
+        if renderers is None:
+            from bot.jobs import default_renderers
+
+            renderers = default_renderers()
+        self.renderers = MappingProxyType(dict(renderers))
 
     def deliver(self, outbox_id: int, report: DeliveryReport | None = None) -> str:
         """Deliver one row now if it is due; returns its new status."""
@@ -113,6 +133,16 @@ class Sender:
                 return "skipped"
             row = session.get(OutboxMessage, outbox_id)
             assert row is not None
+            if row.render:
+                # Rendered once, before the first attempt; every retry sends exactly this content.
+                rendered = self.renderers[row.render](session, json.loads(row.messages))
+                if not rendered:  # nothing left to say (e.g. every reminded item was done meanwhile)
+                    row.status, row.render, row.last_error = "skipped", None, "nothing to send when rendered"
+                    session.commit()
+                    return "skipped"
+                row.messages = json.dumps(rendered, ensure_ascii=False, separators=(",", ":"))
+                row.render = None
+                session.commit()
             kind, token, retry_key = row.kind, row.reply_token, row.retry_key
             recipients: list[str] = json.loads(row.recipients)
             messages: list[dict[str, Any]] = json.loads(row.messages)

@@ -8,6 +8,7 @@ plain values, flushes but never commits, and returns dataclasses.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -52,6 +53,7 @@ class MeasureInputError(ItaError):
 # --- responsible units ---------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=8192)  # a few hundred distinct unit names nationwide, asked millions of times
 def normalise_unit(text: str) -> str:
     """A unit name reduced for comparison: "สำนักปลัดฯ", "สำนักงานปลัด อบต." and "สำนักปลัด" are one unit."""
     key = re.sub(r"\s+", "", to_arabic_digits(text).replace("\u200b", "")).rstrip(".").removesuffix("ฯ")

@@ -252,6 +252,9 @@ class OutboxMessage(Base):
     retry_key: Mapped[str] = mapped_column(String(36), unique=True)  # X-Line-Retry-Key (UUID)
     dedupe_key: Mapped[str | None] = mapped_column(String(255), unique=True)
     event_id: Mapped[int | None] = mapped_column(ForeignKey("webhook_events.id", ondelete="SET NULL"))
+    # When set, ``messages`` holds this renderer's input and is rendered just before the first send
+    # (reminders: a national run queues ~25,000 pushes; rendering them is the sender's work).
+    render: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending/sending/sent/failed
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())

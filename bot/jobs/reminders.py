@@ -10,13 +10,17 @@ retry keys (LINE drops a copy). One person gets at most one push per run, listin
 
 from __future__ import annotations
 
+import json
 import logging
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import insert as sa_insert
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -26,8 +30,15 @@ from sqlalchemy.orm import Session
 from bot.outbox import enqueue
 from bot.views import messages as views
 from ita_core.fiscal import local_today
-from ita_core.measures import DueCheckpoint, OpenItem, due_checkpoints, overdue_checkpoints, unit_matches
-from ita_core.models import Agency, LineUser, OutboxMessage, ReminderLog
+from ita_core.measures import (
+    DueCheckpoint,
+    OpenItem,
+    decode_indicators,
+    due_checkpoints,
+    overdue_checkpoints,
+    unit_matches,
+)
+from ita_core.models import Agency, Checkpoint, LineUser, Measure, OutboxMessage, ReminderLog
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +64,7 @@ class RunReport:
     due: int = 0
     people: int = 0
     reminders: int = 0
-    outbox_ids: list[int] = field(default_factory=list)
+    queued: int = 0
     summaries: int = 0
     dry_run: bool = False
     plans: list[ReminderPlan] = field(default_factory=list)
@@ -75,7 +86,7 @@ class RunReport:
                 for p in self.plans
             ]
             if self.dry_run
-            else len(self.outbox_ids),
+            else self.queued,
         }
 
 
@@ -139,16 +150,26 @@ def plan_reminders(
     wanted = [(d, off) for d in due if (off := _reminder_offset(d, today, offsets)) is not None]
     people = _people(session, {d.agency_id for d, _ in wanted})
     plans: dict[str, ReminderPlan] = {}
+    chosen: dict[tuple[int, tuple[str, ...]], list[LineUser]] = {}  # the same units recur across measures
     for checkpoint, offset in wanted:
-        for user in recipients_for(people.get(checkpoint.agency_id, []), checkpoint.units):
+        key = (checkpoint.agency_id, checkpoint.units)
+        if key not in chosen:
+            chosen[key] = recipients_for(people.get(checkpoint.agency_id, []), checkpoint.units)
+        for user in chosen[key]:
             plan = plans.setdefault(user.line_user_id, ReminderPlan(user.line_user_id, user.unit))
             plan.items.append(_item(checkpoint, today))
             plan.keys.append((checkpoint.checkpoint_id, offset))
     return len(wanted), list(plans.values())
 
 
-def _claim(session: Session, plan: ReminderPlan, today: date, now: datetime) -> set[tuple[int, int]]:
-    """Record this person's reminders; returns the (checkpoint, offset) pairs this run owns."""
+def _claim_all(
+    session: Session, plans: Sequence[ReminderPlan], today: date, now: datetime
+) -> set[tuple[int, int, str]]:
+    """Record every planned reminder; returns the (checkpoint, offset, person) keys this run owns.
+
+    One multi-row INSERT … ON CONFLICT DO NOTHING RETURNING: rows another run already recorded (or
+    is recording: PostgreSQL makes this wait for it) are skipped and not returned.
+    """
     rows = [
         {
             "checkpoint_id": cid,
@@ -157,15 +178,21 @@ def _claim(session: Session, plan: ReminderPlan, today: date, now: datetime) -> 
             "sent_on": today,
             "created_at": now,
         }
+        for plan in plans
         for cid, off in plan.keys
     ]
+    if not rows:
+        return set()
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = (
         insert(ReminderLog)
         .on_conflict_do_nothing(index_elements=["checkpoint_id", "offset_days", "line_user_id"])
-        .returning(ReminderLog.checkpoint_id, ReminderLog.offset_days)
+        .returning(ReminderLog.checkpoint_id, ReminderLog.offset_days, ReminderLog.line_user_id)
     )
-    return {(cid, off) for cid, off in session.execute(stmt, rows)}
+    owned: set[tuple[int, int, str]] = set()
+    for start in range(0, len(rows), 20_000):
+        owned.update((cid, off, uid) for cid, off, uid in session.execute(stmt, rows[start : start + 20_000]))
+    return owned
 
 
 def run_reminders(
@@ -176,7 +203,11 @@ def run_reminders(
     offsets: Sequence[int] = DEFAULT_OFFSETS,
     dry_run: bool = False,
 ) -> RunReport:
-    """One pass of the reminder job at ``now`` (flushes; the caller commits once)."""
+    """One pass of the reminder job at ``now`` (flushes; the caller commits once).
+
+    Each person's push is queued with the ids of their items and rendered by the sender just
+    before it goes out (so a national run only decides and records; see ``render_reminder``).
+    """
     today = local_today(now, tz)
     due_count, plans = plan_reminders(session, today, offsets)
     report = RunReport(today=today, due=due_count, dry_run=dry_run)
@@ -186,24 +217,69 @@ def run_reminders(
         report.people = len(report.plans)
         report.reminders = sum(len(p.keys) for p in report.plans)
         return report
+    owned = _claim_all(session, plans, today, now)
+    rows = []
     for plan in plans:
-        owned = _claim(session, plan, today, now)
-        if owned:
-            items = [item for item, key in zip(plan.items, plan.keys, strict=True) if key in owned]
-            row = enqueue(
-                session,
-                kind="push",
-                messages=views.reminder_messages(
-                    sorted(items, key=lambda i: (i.due, i.checkpoint_id)), today, plan.unit
-                ),
-                now=now,
-                recipients=[plan.line_user_id],
-                purpose="reminder",
-            )
-            report.outbox_ids.append(row.id)
-            report.people += 1
-            report.reminders += len(owned)
+        mine = sorted(
+            {
+                (item.due, item.checkpoint_id)
+                for item, (cid, off) in zip(plan.items, plan.keys, strict=True)
+                if (cid, off, plan.line_user_id) in owned
+            }
+        )
+        if not mine:
+            continue
+        payload = {"today": today.isoformat(), "unit": plan.unit, "checkpoints": [cid for _, cid in mine]}
+        rows.append(
+            {
+                "kind": "push",
+                "purpose": "reminder",
+                "render": "reminder",
+                "recipients": json.dumps([plan.line_user_id]),
+                "messages": json.dumps(payload, ensure_ascii=False),
+                "retry_key": str(uuid.uuid4()),
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+        )
+        report.people += 1
+        report.reminders += len(mine)
+    for start in range(0, len(rows), 10_000):
+        session.execute(sa_insert(OutboxMessage), rows[start : start + 10_000])
+    report.queued = len(rows)
     return report
+
+
+def render_reminder(session: Session, payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The reminder push for a queued payload; items done since the run are left out."""
+    today = date.fromisoformat(payload["today"])
+    ids = [int(c) for c in payload["checkpoints"]]
+    rows = session.execute(
+        select(Checkpoint, Measure).join(Measure, Checkpoint.measure_id == Measure.id).where(Checkpoint.id.in_(ids))
+    ).all()
+    items = [
+        OpenItem(
+            checkpoint_id=c.id,
+            measure_id=m.id,
+            agency_id=m.agency_id,
+            fiscal_year=m.fiscal_year,
+            indicators=decode_indicators(m.indicators),
+            title=m.title,
+            units=tuple(json.loads(m.units)),
+            due=c.due_date,
+            label=c.label,
+            snoozed_until=c.snoozed_until,
+            days_left=(c.due_date - today).days,
+        )
+        for c, m in rows
+        if c.status == "open"
+    ]
+    if not items:
+        return []
+    items.sort(key=lambda i: (i.due, i.checkpoint_id))
+    return views.reminder_messages(items, today, payload.get("unit"))
 
 
 def _already_sent(session: Session, plans: Sequence[ReminderPlan]) -> set[tuple[tuple[int, int], str]]:

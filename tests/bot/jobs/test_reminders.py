@@ -237,3 +237,28 @@ def test_weekly_overdue_summary_to_executives(factory: sessionmaker[Session], pe
         assert people["mayor"] in row.recipients
         users = session.scalars(select(LineUser)).all()
         assert len(users) == 4
+
+
+def test_items_done_before_delivery_are_left_out(
+    factory: sessionmaker[Session], people: dict[str, str], fake_line: FakeLine
+) -> None:
+    from ita_core.measures import mark_checkpoint_done
+
+    now = at(date(2027, 9, 30))
+    assert run(factory, now) == 3
+    with unit_of_work(factory) as session:
+        # The works officer's only item (the year-end measure) is done before the push goes out.
+        year_end = session.scalars(
+            select(Checkpoint).join(Checkpoint.measure).where(Checkpoint.due_date == date(2027, 9, 30))
+        ).all()
+        for checkpoint in year_end:
+            if "สินบน" in checkpoint.measure.title:
+                mark_checkpoint_done(session, checkpoint.id, by="someone", now=now)
+    report = Sender(factory, LineClient(fake_line.base_url, TOKEN), lambda: now).deliver_due()
+    assert report.sent == 2  # finance (still has other items) and the official; works has nothing left
+    received = {r.body["to"]: str(r.body["messages"]) for r in fake_line.accepted("/v2/bot/message/push")}
+    assert people["works"] not in received
+    assert "สินบน" not in received[people["finance"]]
+    with factory() as session:
+        statuses = Counter(session.scalars(select(OutboxMessage.status)))
+    assert statuses == Counter({"sent": 2, "skipped": 1})
