@@ -339,16 +339,14 @@ class ProgressNote(Base):
 
 
 class ReminderLog(Base):
-    """A reminder that went out: (checkpoint, days before, person) is sent once, ever."""
+    """A batch of reminders that went out: one agency, one date, one "days before" — sent once, ever."""
 
     __tablename__ = "reminder_log"
-    __table_args__ = (
-        UniqueConstraint("checkpoint_id", "offset_days", "line_user_id", name="uq_reminder_once"),
-    )
+    __table_args__ = (UniqueConstraint("agency_id", "due_date", "offset_days", name="uq_reminder_once"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    checkpoint_id: Mapped[int] = mapped_column(ForeignKey("checkpoints.id", ondelete="CASCADE"))
-    offset_days: Mapped[int] = mapped_column()  # 7, 1, 0 days before; a snooze has its own key
-    line_user_id: Mapped[str] = mapped_column(String(64))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
+    due_date: Mapped[date] = mapped_column()  # the checkpoints' due date (or the day a snooze ends)
+    offset_days: Mapped[int] = mapped_column()  # 7, 1, 0 days before; -1 for the end of a snooze
     sent_on: Mapped[date] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,8 +1,8 @@
 """Deadline reminders for staff and weekly overdue summaries for executives.
 
-A reminder is (checkpoint, days before, person). Each goes out once: the run records it in
-``reminder_log`` (unique on those three) with INSERT … ON CONFLICT DO NOTHING RETURNING, and only
-what this run inserted is sent. Two runs at once (two clock processes on PostgreSQL) therefore
+Reminders go out in batches — one agency, one date, one "days before" — and each batch goes out
+once: the run records it in ``reminder_log`` (unique on those three) with INSERT … ON CONFLICT DO
+NOTHING RETURNING, and only what this run inserted is sent. Two runs at once (two clock processes on PostgreSQL) therefore
 split the work instead of doubling it, and a run killed midway leaves either nothing (not
 committed: the next run does it) or committed outbox rows that the sender delivers with their
 retry keys (LINE drops a copy). One person gets at most one push per run, listing all their items.
@@ -106,15 +106,21 @@ def _item(due: DueCheckpoint, today: date) -> OpenItem:
     )
 
 
-def _reminder_offset(due: DueCheckpoint, today: date, offsets: Sequence[int]) -> int | None:
-    """Which reminder of a checkpoint is due today, if any (a snooze moves it to the snooze date)."""
+SNOOZE_ENDS = -1  # the reminder on the day a snooze ends
+
+
+BatchKey = tuple[int, date, int]  # (agency id, due date or snooze end, days before)
+
+
+def _batch_key(due: DueCheckpoint, today: date, offsets: Sequence[int]) -> BatchKey | None:
+    """Which reminder of a checkpoint is due today, if any (a snooze moves it to the snooze's end)."""
     if due.snoozed_until is not None:
         if due.snoozed_until > today:
             return None
         if due.snoozed_until == today:
-            return -1000 - (today - due.due).days  # a distinct key per snooze date
+            return (due.agency_id, today, SNOOZE_ENDS)
     days = (due.due - today).days
-    return days if days in offsets else None
+    return (due.agency_id, due.due, days) if days in offsets else None
 
 
 def _people(session: Session, agency_ids: Iterable[int]) -> dict[int, list[LineUser]]:
@@ -141,58 +147,73 @@ def recipients_for(users: Sequence[LineUser], units: Sequence[str]) -> list[Line
     return [u for u in users if u.role == "official"]
 
 
-def plan_reminders(
+def due_batches(
     session: Session, today: date, offsets: Sequence[int] = DEFAULT_OFFSETS
-) -> tuple[int, list[ReminderPlan]]:
-    """Who should be reminded of what today (before removing what was already sent)."""
+) -> dict[BatchKey, list[DueCheckpoint]]:
+    """Today's reminders grouped by (agency, date, days before): the unit that is sent once."""
     horizon = max(offsets)
-    due = [d for d in due_checkpoints(session, today - timedelta(days=30), today + timedelta(days=horizon))]
-    wanted = [(d, off) for d in due if (off := _reminder_offset(d, today, offsets)) is not None]
-    people = _people(session, {d.agency_id for d, _ in wanted})
-    plans: dict[str, ReminderPlan] = {}
-    chosen: dict[tuple[int, tuple[str, ...]], list[LineUser]] = {}  # the same units recur across measures
-    for checkpoint, offset in wanted:
-        key = (checkpoint.agency_id, checkpoint.units)
-        if key not in chosen:
-            chosen[key] = recipients_for(people.get(checkpoint.agency_id, []), checkpoint.units)
-        for user in chosen[key]:
-            plan = plans.setdefault(user.line_user_id, ReminderPlan(user.line_user_id, user.unit))
-            plan.items.append(_item(checkpoint, today))
-            plan.keys.append((checkpoint.checkpoint_id, offset))
-    return len(wanted), list(plans.values())
+    batches: dict[BatchKey, list[DueCheckpoint]] = defaultdict(list)
+    for due in due_checkpoints(session, today - timedelta(days=30), today + timedelta(days=horizon)):
+        key = _batch_key(due, today, offsets)
+        if key is not None:
+            batches[key].append(due)
+    return batches
 
 
-def _claim_all(
-    session: Session, plans: Sequence[ReminderPlan], today: date, now: datetime
-) -> set[tuple[int, int, str]]:
-    """Record every planned reminder; returns the (checkpoint, offset, person) keys this run owns.
+def _claim(session: Session, keys: Sequence[BatchKey], today: date, now: datetime) -> set[BatchKey]:
+    """Record the batches; returns those this run owns.
 
-    One multi-row INSERT … ON CONFLICT DO NOTHING RETURNING: rows another run already recorded (or
-    is recording: PostgreSQL makes this wait for it) are skipped and not returned.
+    One multi-row INSERT … ON CONFLICT DO NOTHING RETURNING: a batch another run already recorded
+    (or is recording: PostgreSQL makes this wait for it) is skipped and not returned.
     """
-    rows = [
-        {
-            "checkpoint_id": cid,
-            "offset_days": off,
-            "line_user_id": plan.line_user_id,
-            "sent_on": today,
-            "created_at": now,
-        }
-        for plan in plans
-        for cid, off in plan.keys
-    ]
-    if not rows:
+    if not keys:
         return set()
+    rows = [
+        {"agency_id": a, "due_date": d, "offset_days": off, "sent_on": today, "created_at": now} for a, d, off in keys
+    ]
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = (
         insert(ReminderLog)
-        .on_conflict_do_nothing(index_elements=["checkpoint_id", "offset_days", "line_user_id"])
-        .returning(ReminderLog.checkpoint_id, ReminderLog.offset_days, ReminderLog.line_user_id)
+        .on_conflict_do_nothing(index_elements=["agency_id", "due_date", "offset_days"])
+        .returning(ReminderLog.agency_id, ReminderLog.due_date, ReminderLog.offset_days)
     )
-    owned: set[tuple[int, int, str]] = set()
-    for start in range(0, len(rows), 20_000):
-        owned.update((cid, off, uid) for cid, off, uid in session.execute(stmt, rows[start : start + 20_000]))
+    owned: set[BatchKey] = set()
+    for start in range(0, len(rows), 10_000):
+        owned.update((a, d, off) for a, d, off in session.execute(stmt, rows[start : start + 10_000]))
     return owned
+
+
+def _already_claimed(session: Session, keys: Sequence[BatchKey]) -> set[BatchKey]:
+    agencies = sorted({a for a, _, _ in keys})
+    dates = sorted({d for _, d, _ in keys})
+    if not keys:
+        return set()
+    found = session.execute(
+        select(ReminderLog.agency_id, ReminderLog.due_date, ReminderLog.offset_days).where(
+            ReminderLog.due_date.in_(dates), ReminderLog.agency_id.in_(agencies)
+        )
+    )
+    return {(a, d, off) for a, d, off in found}
+
+
+def plan_people(
+    session: Session, batches: dict[BatchKey, list[DueCheckpoint]], keys: Iterable[BatchKey], today: date
+) -> list[ReminderPlan]:
+    """One plan per person: every item of the given batches that reaches them."""
+    chosen_keys = list(keys)
+    people = _people(session, {a for a, _, _ in chosen_keys})
+    plans: dict[str, ReminderPlan] = {}
+    chosen: dict[tuple[int, tuple[str, ...]], list[LineUser]] = {}  # the same units recur across measures
+    for key in chosen_keys:
+        for checkpoint in batches[key]:
+            group = (checkpoint.agency_id, checkpoint.units)
+            if group not in chosen:
+                chosen[group] = recipients_for(people.get(checkpoint.agency_id, []), checkpoint.units)
+            for user in chosen[group]:
+                plan = plans.setdefault(user.line_user_id, ReminderPlan(user.line_user_id, user.unit))
+                plan.items.append(_item(checkpoint, today))
+                plan.keys.append((checkpoint.checkpoint_id, key[2]))
+    return list(plans.values())
 
 
 def run_reminders(
@@ -205,30 +226,29 @@ def run_reminders(
 ) -> RunReport:
     """One pass of the reminder job at ``now`` (flushes; the caller commits once).
 
-    Each person's push is queued with the ids of their items and rendered by the sender just
-    before it goes out (so a national run only decides and records; see ``render_reminder``).
+    The unit sent exactly once is a batch: the reminders of one agency for one date and one
+    "days before" (7, 1, 0, or the end of a snooze). A run claims the batches due today in
+    ``reminder_log``; every person reached by a claimed batch gets one push listing all their
+    items. Each push is queued with the ids of its items and rendered by the sender just before it
+    goes out (so a national run only decides and records; see ``render_reminder``).
     """
     today = local_today(now, tz)
-    due_count, plans = plan_reminders(session, today, offsets)
-    report = RunReport(today=today, due=due_count, dry_run=dry_run)
+    batches = due_batches(session, today, offsets)
+    report = RunReport(today=today, due=sum(len(v) for v in batches.values()), dry_run=dry_run)
+    keys = sorted(batches)
     if dry_run:
-        already = _already_sent(session, plans)
-        report.plans = [p for p in plans if any((k, p.line_user_id) not in already for k in p.keys)]
-        report.people = len(report.plans)
-        report.reminders = sum(len(p.keys) for p in report.plans)
+        owned = set(keys) - _already_claimed(session, keys)
+    else:
+        owned = _claim(session, keys, today, now)
+    plans = plan_people(session, batches, sorted(owned), today)
+    report.people = len(plans)
+    report.reminders = sum(len(p.keys) for p in plans)
+    if dry_run:
+        report.plans = plans
         return report
-    owned = _claim_all(session, plans, today, now)
     rows = []
     for plan in plans:
-        mine = sorted(
-            {
-                (item.due, item.checkpoint_id)
-                for item, (cid, off) in zip(plan.items, plan.keys, strict=True)
-                if (cid, off, plan.line_user_id) in owned
-            }
-        )
-        if not mine:
-            continue
+        mine = sorted({(item.due, item.checkpoint_id) for item in plan.items})
         payload = {"today": today.isoformat(), "unit": plan.unit, "checkpoints": [cid for _, cid in mine]}
         rows.append(
             {
@@ -244,8 +264,6 @@ def run_reminders(
                 "created_at": now,
             }
         )
-        report.people += 1
-        report.reminders += len(mine)
     for start in range(0, len(rows), 10_000):
         session.execute(sa_insert(OutboxMessage), rows[start : start + 10_000])
     report.queued = len(rows)
@@ -280,19 +298,6 @@ def render_reminder(session: Session, payload: dict[str, Any]) -> list[dict[str,
         return []
     items.sort(key=lambda i: (i.due, i.checkpoint_id))
     return views.reminder_messages(items, today, payload.get("unit"))
-
-
-def _already_sent(session: Session, plans: Sequence[ReminderPlan]) -> set[tuple[tuple[int, int], str]]:
-    ids = sorted({cid for p in plans for cid, _ in p.keys})
-    sent: set[tuple[tuple[int, int], str]] = set()
-    for start in range(0, len(ids), 5000):
-        for cid, off, uid in session.execute(
-            select(ReminderLog.checkpoint_id, ReminderLog.offset_days, ReminderLog.line_user_id).where(
-                ReminderLog.checkpoint_id.in_(ids[start : start + 5000])
-            )
-        ):
-            sent.add(((cid, off), uid))
-    return sent
 
 
 def run_overdue_summaries(session: Session, now: datetime, tz: ZoneInfo, *, weekday: int = SUMMARY_WEEKDAY) -> int:

@@ -1,4 +1,4 @@
-"""Reminder log: each (checkpoint, days before, person) reminder goes out once.
+"""Reminder log: each batch of reminders (agency, date, days before) goes out once.
 
 Revision ID: 0004
 Revises: 0003
@@ -18,12 +18,12 @@ def upgrade() -> None:
     op.create_table(
         "reminder_log",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("checkpoint_id", sa.Integer(), sa.ForeignKey("checkpoints.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("agency_id", sa.Integer(), sa.ForeignKey("agencies.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("due_date", sa.Date(), nullable=False),
         sa.Column("offset_days", sa.Integer(), nullable=False),
-        sa.Column("line_user_id", sa.String(64), nullable=False),
         sa.Column("sent_on", sa.Date(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.UniqueConstraint("checkpoint_id", "offset_days", "line_user_id", name="uq_reminder_once"),
+        sa.UniqueConstraint("agency_id", "due_date", "offset_days", name="uq_reminder_once"),
     )
 
 

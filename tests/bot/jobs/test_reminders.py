@@ -21,7 +21,7 @@ from ita_core import accounts
 from ita_core.db import make_engine, make_session_factory, unit_of_work, upgrade
 from ita_core.measure_files import parse_measures_json
 from ita_core.measure_import import import_measures
-from ita_core.models import Checkpoint, LineUser, OutboxMessage, ReminderLog
+from ita_core.models import Checkpoint, LineUser, OutboxMessage
 from tests.bot.conftest import TOKEN
 from tests.factories import add_agency
 
@@ -101,6 +101,19 @@ def run(factory: sessionmaker[Session], now: datetime) -> int:
         return run_reminders(session, now, TZ).people
 
 
+def reminders_sent(factory: sessionmaker[Session]) -> list[tuple[int, str, str]]:
+    """(checkpoint, day, person) of every queued reminder."""
+    import json
+
+    with factory() as session:
+        rows = session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "reminder")).all()
+        return [
+            (cid, json.loads(r.messages)["today"], json.loads(r.recipients)[0])
+            for r in rows
+            for cid in json.loads(r.messages)["checkpoints"]
+        ]
+
+
 def pushes_by_person(factory: sessionmaker[Session]) -> Counter[str]:
     import json
 
@@ -120,14 +133,12 @@ def test_whole_fiscal_year_each_reminder_once(factory: sessionmaker[Session], pe
             runs_with_pushes.append(day)
         day += timedelta(days=1)
     with factory() as session:
-        log = session.execute(
-            select(ReminderLog.checkpoint_id, ReminderLog.offset_days, ReminderLog.line_user_id)
-        ).all()
         checkpoints = session.scalar(select(func.count()).select_from(Checkpoint))
-    assert len(log) == len(set(log))
+    sent = reminders_sent(factory)
+    assert all(count == 1 for count in Counter(sent).values())  # no (checkpoint, day, person) twice
     # Quarterly (4 checkpoints) → finance staff; half-yearly (2) → no สำนักปลัด staff, so the official;
     # year-end (1) for ทุกฝ่าย → every staff member. Three reminders each (7 days, 1 day, the day).
-    per_person = Counter(uid for _, _, uid in log)
+    per_person = Counter(uid for _, _, uid in sent)
     assert per_person[people["finance"]] == (4 + 1) * 3
     assert per_person[people["official"]] == 2 * 3
     assert per_person[people["works"]] == 1 * 3
