@@ -379,6 +379,34 @@ def due_checkpoints(session: Session, first: date, last: date) -> list[DueCheckp
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class DueKey:
+    """The little the reminder run needs about a due checkpoint (the push is rendered later)."""
+
+    checkpoint_id: int
+    agency_id: int
+    units: tuple[str, ...]
+    due: date
+    snoozed_until: date | None
+
+
+def due_checkpoint_keys(session: Session, first: date, last: date) -> list[DueKey]:
+    """Like ``due_checkpoints`` but only ids, units and dates: the national reminder run's query."""
+    query = (
+        select(Checkpoint.id, Measure.agency_id, Measure.units, Checkpoint.due_date, Checkpoint.snoozed_until)
+        .join(Measure, Checkpoint.measure_id == Measure.id)
+        .where(Checkpoint.status == OPEN, Checkpoint.due_date >= first, Checkpoint.due_date <= last)
+    )
+    units_cache: dict[str, tuple[str, ...]] = {}
+    out = []
+    for cid, agency_id, units, due, snoozed in session.execute(query):
+        decoded = units_cache.get(units)
+        if decoded is None:
+            decoded = units_cache[units] = tuple(json.loads(units))
+        out.append(DueKey(cid, agency_id, decoded, due, snoozed))
+    return out
+
+
 # --- actions ---------------------------------------------------------------------------------------
 
 

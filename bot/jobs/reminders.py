@@ -31,12 +31,13 @@ from bot.outbox import enqueue
 from bot.views import messages as views
 from ita_core.fiscal import local_today
 from ita_core.measures import (
-    DueCheckpoint,
+    DueKey,
     OpenItem,
     decode_indicators,
-    due_checkpoints,
+    due_checkpoint_keys,
+    is_everyone,
+    normalise_unit,
     overdue_checkpoints,
-    unit_matches,
 )
 from ita_core.models import Agency, Checkpoint, LineUser, Measure, OutboxMessage, ReminderLog
 
@@ -48,12 +49,11 @@ SUMMARY_WEEKDAY = 0  # Monday
 
 @dataclass
 class ReminderPlan:
-    """One person's reminder in this run."""
+    """One person's reminder in this run: the checkpoints it lists."""
 
     line_user_id: str
     unit: str | None
-    items: list[OpenItem] = field(default_factory=list)
-    keys: list[tuple[int, int]] = field(default_factory=list)  # (checkpoint id, offset)
+    checkpoints: list[tuple[date, int]] = field(default_factory=list)  # (due, checkpoint id)
 
 
 @dataclass
@@ -81,7 +81,7 @@ class RunReport:
             "pushes": [
                 {
                     "to": p.line_user_id,
-                    "items": [{"checkpoint": i.checkpoint_id, "due": i.due.isoformat()} for i in p.items],
+                    "items": [{"checkpoint": cid, "due": due.isoformat()} for due, cid in sorted(set(p.checkpoints))],
                 }
                 for p in self.plans
             ]
@@ -90,29 +90,13 @@ class RunReport:
         }
 
 
-def _item(due: DueCheckpoint, today: date) -> OpenItem:
-    return OpenItem(
-        checkpoint_id=due.checkpoint_id,
-        measure_id=due.measure_id,
-        agency_id=due.agency_id,
-        fiscal_year=due.fiscal_year,
-        indicators=due.indicators,
-        title=due.title,
-        units=due.units,
-        due=due.due,
-        label=due.label,
-        snoozed_until=due.snoozed_until,
-        days_left=(due.due - today).days,
-    )
-
-
 SNOOZE_ENDS = -1  # the reminder on the day a snooze ends
 
 
 BatchKey = tuple[int, date, int]  # (agency id, due date or snooze end, days before)
 
 
-def _batch_key(due: DueCheckpoint, today: date, offsets: Sequence[int]) -> BatchKey | None:
+def _batch_key(due: DueKey, today: date, offsets: Sequence[int]) -> BatchKey | None:
     """Which reminder of a checkpoint is due today, if any (a snooze moves it to the snooze's end)."""
     if due.snoozed_until is not None:
         if due.snoozed_until > today:
@@ -123,37 +107,52 @@ def _batch_key(due: DueCheckpoint, today: date, offsets: Sequence[int]) -> Batch
     return (due.agency_id, due.due, days) if days in offsets else None
 
 
-def _people(session: Session, agency_ids: Iterable[int]) -> dict[int, list[LineUser]]:
-    by_agency: dict[int, list[LineUser]] = defaultdict(list)
+@dataclass(frozen=True)
+class Person:
+    """A registered, active LINE user as the reminder run sees them."""
+
+    line_user_id: str
+    role: str
+    unit: str | None
+    unit_key: str | None  # the unit normalised for comparison
+
+
+def _people(session: Session, agency_ids: Iterable[int]) -> dict[int, list[Person]]:
+    by_agency: dict[int, list[Person]] = defaultdict(list)
     ids = sorted(set(agency_ids))
     for start in range(0, len(ids), 5000):
-        for user in session.scalars(
-            select(LineUser).where(
+        rows = session.execute(
+            select(LineUser.agency_id, LineUser.line_user_id, LineUser.role, LineUser.unit).where(
                 LineUser.agency_id.in_(ids[start : start + 5000]),
                 LineUser.active.is_(True),
                 LineUser.role.is_not(None),
             )
-        ):
-            assert user.agency_id is not None
-            by_agency[user.agency_id].append(user)
+        )
+        for agency_id, uid, role, unit in rows:
+            if agency_id is None or role is None:
+                continue
+            key = normalise_unit(unit) if unit and unit.strip() else None
+            by_agency[agency_id].append(Person(uid, role, unit, key))
     return by_agency
 
 
-def recipients_for(users: Sequence[LineUser], units: Sequence[str]) -> list[LineUser]:
+def recipients_for(people: Sequence[Person], units: Sequence[str]) -> list[Person]:
     """Staff of a responsible unit; the agency's officials when no one holds that unit."""
-    staff = [u for u in users if u.role == "staff" and unit_matches(u.unit, units)]
-    if staff:
-        return staff
-    return [u for u in users if u.role == "official"]
+    if any(is_everyone(u) for u in units):
+        staff = [p for p in people if p.role == "staff"]
+    else:
+        wanted = {normalise_unit(u) for u in units}
+        staff = [p for p in people if p.role == "staff" and p.unit_key in wanted]
+    return staff or [p for p in people if p.role == "official"]
 
 
 def due_batches(
     session: Session, today: date, offsets: Sequence[int] = DEFAULT_OFFSETS
-) -> dict[BatchKey, list[DueCheckpoint]]:
+) -> dict[BatchKey, list[DueKey]]:
     """Today's reminders grouped by (agency, date, days before): the unit that is sent once."""
     horizon = max(offsets)
-    batches: dict[BatchKey, list[DueCheckpoint]] = defaultdict(list)
-    for due in due_checkpoints(session, today - timedelta(days=30), today + timedelta(days=horizon)):
+    batches: dict[BatchKey, list[DueKey]] = defaultdict(list)
+    for due in due_checkpoint_keys(session, today - timedelta(days=30), today + timedelta(days=horizon)):
         key = _batch_key(due, today, offsets)
         if key is not None:
             batches[key].append(due)
@@ -184,35 +183,36 @@ def _claim(session: Session, keys: Sequence[BatchKey], today: date, now: datetim
 
 
 def _already_claimed(session: Session, keys: Sequence[BatchKey]) -> set[BatchKey]:
-    agencies = sorted({a for a, _, _ in keys})
-    dates = sorted({d for _, d, _ in keys})
     if not keys:
         return set()
+    dates = sorted({d for _, d, _ in keys})
     found = session.execute(
         select(ReminderLog.agency_id, ReminderLog.due_date, ReminderLog.offset_days).where(
-            ReminderLog.due_date.in_(dates), ReminderLog.agency_id.in_(agencies)
+            ReminderLog.due_date.in_(dates)
         )
     )
     return {(a, d, off) for a, d, off in found}
 
 
 def plan_people(
-    session: Session, batches: dict[BatchKey, list[DueCheckpoint]], keys: Iterable[BatchKey], today: date
+    session: Session, batches: dict[BatchKey, list[DueKey]], keys: Iterable[BatchKey]
 ) -> list[ReminderPlan]:
     """One plan per person: every item of the given batches that reaches them."""
     chosen_keys = list(keys)
     people = _people(session, {a for a, _, _ in chosen_keys})
     plans: dict[str, ReminderPlan] = {}
-    chosen: dict[tuple[int, tuple[str, ...]], list[LineUser]] = {}  # the same units recur across measures
+    chosen: dict[tuple[int, tuple[str, ...]], list[Person]] = {}  # the same units recur across measures
     for key in chosen_keys:
-        for checkpoint in batches[key]:
-            group = (checkpoint.agency_id, checkpoint.units)
-            if group not in chosen:
-                chosen[group] = recipients_for(people.get(checkpoint.agency_id, []), checkpoint.units)
-            for user in chosen[group]:
-                plan = plans.setdefault(user.line_user_id, ReminderPlan(user.line_user_id, user.unit))
-                plan.items.append(_item(checkpoint, today))
-                plan.keys.append((checkpoint.checkpoint_id, key[2]))
+        for due in batches[key]:
+            group = (due.agency_id, due.units)
+            recipients = chosen.get(group)
+            if recipients is None:
+                recipients = chosen[group] = recipients_for(people.get(due.agency_id, []), due.units)
+            for person in recipients:
+                plan = plans.get(person.line_user_id)
+                if plan is None:
+                    plan = plans[person.line_user_id] = ReminderPlan(person.line_user_id, person.unit)
+                plan.checkpoints.append((due.due, due.checkpoint_id))
     return list(plans.values())
 
 
@@ -240,15 +240,15 @@ def run_reminders(
         owned = set(keys) - _already_claimed(session, keys)
     else:
         owned = _claim(session, keys, today, now)
-    plans = plan_people(session, batches, sorted(owned), today)
+    plans = plan_people(session, batches, sorted(owned))
     report.people = len(plans)
-    report.reminders = sum(len(p.keys) for p in plans)
+    report.reminders = sum(len(p.checkpoints) for p in plans)
     if dry_run:
         report.plans = plans
         return report
     rows = []
     for plan in plans:
-        mine = sorted({(item.due, item.checkpoint_id) for item in plan.items})
+        mine = sorted(set(plan.checkpoints))
         payload = {"today": today.isoformat(), "unit": plan.unit, "checkpoints": [cid for _, cid in mine]}
         rows.append(
             {
@@ -265,7 +265,7 @@ def run_reminders(
             }
         )
     for start in range(0, len(rows), 10_000):
-        session.execute(sa_insert(OutboxMessage), rows[start : start + 10_000])
+        session.execute(sa_insert(OutboxMessage.__table__), rows[start : start + 10_000])
     report.queued = len(rows)
     return report
 
