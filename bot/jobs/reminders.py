@@ -17,11 +17,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Table, select
 from sqlalchemy import insert as sa_insert
-from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -90,6 +90,8 @@ class RunReport:
         }
 
 
+# Core insert (no ORM primary-key fetch) for the run's bulk of queued pushes.
+OUTBOX_TABLE = cast(Table, OutboxMessage.__table__)
 SNOOZE_ENDS = -1  # the reminder on the day a snooze ends
 
 
@@ -265,7 +267,7 @@ def run_reminders(
             }
         )
     for start in range(0, len(rows), 10_000):
-        session.execute(sa_insert(OutboxMessage.__table__), rows[start : start + 10_000])
+        session.execute(sa_insert(OUTBOX_TABLE), rows[start : start + 10_000])
     report.queued = len(rows)
     return report
 
