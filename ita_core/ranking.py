@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Subquery, case, func, select, union_all
 from sqlalchemy.orm import Session
 
 from ita_core.agencies import get_agency
@@ -49,6 +49,32 @@ def _score_column() -> ColumnElement[Decimal | None]:
     return func.coalesce(Assessment.overall, Assessment.reported_overall)
 
 
+ScoreSource = tuple[ColumnElement[Decimal | None], list[ColumnElement[bool]]]
+
+
+def _peer_sources(fiscal_year: int, filters: list[ColumnElement[bool]]) -> list[ScoreSource]:
+    """Where the peers' ranked scores come from, as (score expression, conditions) pairs.
+
+    Nationally the score is split by origin (the computed overall, else the reported one) so that
+    the (fiscal_year, overall) index answers the counts and "best first" by itself: a condition or
+    an order on ``coalesce(overall, reported_overall)`` cannot use it and reads every assessment of
+    the year (over 8,000). Within a province, district or type, the peers are a set of agency ids:
+    their index finds the agencies and the (agency_id, fiscal_year) key each one's assessment,
+    whatever the table statistics (SQLite has none unless ANALYZE is run).
+    """
+    year = Assessment.fiscal_year == fiscal_year
+    if filters:
+        peers = Assessment.agency_id.in_(select(Agency.id).where(*filters).correlate(None))
+        return [(_score_column(), [year, peers, _score_column().is_not(None)])]
+    return [
+        (Assessment.overall.expression, [year, Assessment.overall.is_not(None)]),
+        (
+            Assessment.reported_overall.expression,
+            [year, Assessment.overall.is_(None), Assessment.reported_overall.is_not(None)],
+        ),
+    ]
+
+
 def _peer_filter(agency: Agency, scope: Scope) -> tuple[list[ColumnElement[bool]], str | None]:
     if scope == "province":
         return [Agency.province == agency.province], agency.province
@@ -79,20 +105,26 @@ def rank_agency(
     fiscal_year, raw_score = row
     assert raw_score is not None
     filters, scope_value = _peer_filter(agency, scope)
-    base = (
-        select(func.count())
-        .select_from(Assessment)
-        .join(Agency, Agency.id == Assessment.agency_id)
-        .where(Assessment.fiscal_year == fiscal_year, _score_column().is_not(None), *filters)
-    )
-    better = session.scalar(base.where(_score_column() > raw_score)) or 0
-    total = session.scalar(base) or 0
+    better = total = 0
+    best: list[Subquery] = []
+    for score, conditions in _peer_sources(fiscal_year, filters):
+        count, above = session.execute(
+            select(func.count(), func.count(case((score > raw_score, 1)))).select_from(Assessment).where(*conditions)
+        ).one()
+        total += count
+        better += above
+        best.append(
+            select(Agency.code.label("code"), Agency.name.label("name"), score.label("score"))
+            .join(Agency, Agency.id == Assessment.agency_id)
+            .where(*conditions)
+            .order_by(score.desc(), Agency.code)
+            .limit(top)
+            .subquery()
+        )
+    # The best of each source, merged in SQL so that ties are ordered by the database's collation as before.
+    merged = (union_all(*(select(part) for part in best)) if len(best) > 1 else select(best[0])).subquery()
     top_rows = session.execute(
-        select(Agency.code, Agency.name, _score_column().label("score"))
-        .join(Agency, Agency.id == Assessment.agency_id)
-        .where(Assessment.fiscal_year == fiscal_year, _score_column().is_not(None), *filters)
-        .order_by(_score_column().desc(), Agency.code)
-        .limit(top)
+        select(merged.c.code, merged.c.name, merged.c.score).order_by(merged.c.score.desc(), merged.c.code).limit(top)
     ).all()
     entries = _competition_ranks([(c, n, sc) for c, n, sc in top_rows if sc is not None])
     return Rank(

@@ -46,3 +46,17 @@ def test_latest_year_and_missing_year(peers: Session) -> None:
     assert rank_agency(peers, "A6").year == 2567
     with pytest.raises(NoResults):
         rank_agency(peers, "A6", 2568)
+
+
+def test_reported_only_results_and_district_scope(session: Session) -> None:
+    add_agency(session, "D1", province="น่าน", district="เมืองน่าน")
+    add_agency(session, "D2", province="น่าน", district="เมืองน่าน")
+    add_agency(session, "D3", province="น่าน", district="ปัว")
+    add_result(session, "D1", 2563, ["90"] * 10)
+    add_result(session, "D2", 2563, None, reported={"overall": "94.72"}, level="A")  # reported only
+    add_result(session, "D3", 2563, ["99"] * 10)
+    r = rank_agency(session, "D1", 2563, "district")
+    assert (r.rank, r.total, r.scope_value) == (2, 2, "เมืองน่าน")
+    assert [(e.code, e.rank) for e in r.top] == [("D2", 1), ("D1", 2)]
+    national = rank_agency(session, "D2", 2563, "national")
+    assert (national.rank, national.total) == (2, 3)

@@ -130,3 +130,17 @@ def test_reminders_cli_dry_run_and_json(database_url: str, monkeypatch: pytest.M
     assert document["today"] == "2026-09-23" and document["dry_run"] is True
     assert document["due_checkpoints"] > 0  # the demo's FY2569 year-end checkpoints, 7 days ahead
     assert document["people"] == 0  # no one has registered in the demo data
+
+
+def test_new_results_notify_only_latest_year_and_only_where_someone_listens(factory: sessionmaker[Session]) -> None:
+    from bot.jobs.notify import notify_new_results
+
+    with unit_of_work(factory) as session:
+        add_agency(session, "SAO-A")
+        add_agency(session, "SAO-B")
+        add_result(session, "SAO-A", 2568, S001_2568)
+        add_result(session, "SAO-A", 2567, S001_2567)  # back-filled history
+        add_result(session, "SAO-B", 2568, S001_2568)  # nobody registered
+        register(session, "official")
+        notes = notify_new_results(session, [("SAO-A", 2567), ("SAO-A", 2568), ("SAO-B", 2568)], NOW)
+    assert [(n.agency_code, n.year, n.recipients) for n in notes] == [("SAO-A", 2568, 1)]
