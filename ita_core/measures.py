@@ -295,7 +295,8 @@ def _open_rows(session: Session, agency_id: int, before: date | None = None) -> 
     return [(c, m) for c, m in session.execute(query)]
 
 
-def _open_item(c: Checkpoint, m: Measure, today: date) -> OpenItem:
+def open_item(c: Checkpoint, m: Measure, today: date) -> OpenItem:
+    """The open-item view of a checkpoint and its measure, as of ``today``."""
     return OpenItem(
         checkpoint_id=c.id,
         measure_id=m.id,
@@ -311,6 +312,18 @@ def _open_item(c: Checkpoint, m: Measure, today: date) -> OpenItem:
     )
 
 
+def items_for_checkpoints(session: Session, checkpoint_ids: Iterable[int], today: date) -> list[OpenItem]:
+    """The still-open items among the given checkpoints, earliest due first (any agency)."""
+    ids = list(checkpoint_ids)
+    query = (
+        select(Checkpoint, Measure)
+        .join(Measure, Checkpoint.measure_id == Measure.id)
+        .where(Checkpoint.id.in_(ids), Checkpoint.status == OPEN)
+    )
+    items = [open_item(c, m, today) for c, m in session.execute(query)]
+    return sorted(items, key=lambda i: (i.due, i.checkpoint_id))
+
+
 def open_items(session: Session, agency_id: int, unit: str | None, role: str | None, today: date) -> list[OpenItem]:
     """Open checkpoints a person should see, earliest due first.
 
@@ -319,13 +332,13 @@ def open_items(session: Session, agency_id: int, unit: str | None, role: str | N
     ("ทุกฝ่าย", "ทุกส่วนราชการ", ...).
     """
     whole = role in SEES_WHOLE_AGENCY
-    items = [_open_item(c, m, today) for c, m in _open_rows(session, agency_id)]
+    items = [open_item(c, m, today) for c, m in _open_rows(session, agency_id)]
     return [i for i in items if whole or unit_matches(unit, i.units)]
 
 
 def overdue_checkpoints(session: Session, agency_id: int, today: date) -> list[OpenItem]:
     """Open checkpoints of an agency whose due date is before ``today``, earliest first."""
-    return [_open_item(c, m, today) for c, m in _open_rows(session, agency_id, before=today)]
+    return [open_item(c, m, today) for c, m in _open_rows(session, agency_id, before=today)]
 
 
 @dataclass(frozen=True)

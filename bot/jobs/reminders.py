@@ -32,14 +32,13 @@ from bot.views import messages as views
 from ita_core.fiscal import local_today
 from ita_core.measures import (
     DueKey,
-    OpenItem,
-    decode_indicators,
     due_checkpoint_keys,
     is_everyone,
+    items_for_checkpoints,
     normalise_unit,
     overdue_checkpoints,
 )
-from ita_core.models import Agency, Checkpoint, LineUser, Measure, OutboxMessage, ReminderLog
+from ita_core.models import Agency, LineUser, OutboxMessage, ReminderLog
 
 log = logging.getLogger(__name__)
 
@@ -275,30 +274,9 @@ def run_reminders(
 def render_reminder(session: Session, payload: dict[str, Any]) -> list[dict[str, Any]]:
     """The reminder push for a queued payload; items done since the run are left out."""
     today = date.fromisoformat(payload["today"])
-    ids = [int(c) for c in payload["checkpoints"]]
-    rows = session.execute(
-        select(Checkpoint, Measure).join(Measure, Checkpoint.measure_id == Measure.id).where(Checkpoint.id.in_(ids))
-    ).all()
-    items = [
-        OpenItem(
-            checkpoint_id=c.id,
-            measure_id=m.id,
-            agency_id=m.agency_id,
-            fiscal_year=m.fiscal_year,
-            indicators=decode_indicators(m.indicators),
-            title=m.title,
-            units=tuple(json.loads(m.units)),
-            due=c.due_date,
-            label=c.label,
-            snoozed_until=c.snoozed_until,
-            days_left=(c.due_date - today).days,
-        )
-        for c, m in rows
-        if c.status == "open"
-    ]
+    items = items_for_checkpoints(session, [int(c) for c in payload["checkpoints"]], today)
     if not items:
         return []
-    items.sort(key=lambda i: (i.due, i.checkpoint_id))
     return views.reminder_messages(items, today, payload.get("unit"))
 
 
