@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
+from bot.intake import IntakeWriter
 from bot.line_client import LineClient
 from bot.outbox import Sender
 from bot.worker import EventHandler, EventProcessor, WorkerPool
@@ -39,6 +40,7 @@ class Services:
     signature: SignatureValidator | None
     processor: EventProcessor
     pool: WorkerPool | None
+    intake: IntakeWriter
 
 
 def services() -> Services:
@@ -87,7 +89,9 @@ def create_app(config: Mapping[str, Any] | Settings | None = None, *, handler: E
     signature = SignatureValidator(settings.line_channel_secret) if settings.line_channel_secret else None
     if signature is None:
         log.error("LINE_CHANNEL_SECRET is not set: the webhook refuses every request with 503")
-    app.extensions["ita"] = Services(settings, engine, factory, line, signature, processor, pool)
+    app.extensions["ita"] = Services(
+        settings, engine, factory, line, signature, processor, pool, IntakeWriter(engine)
+    )
 
     from bot.web import health, webhook
 

@@ -2,7 +2,11 @@
 
 Messages are built as plain dicts (rendered from templates); converting them to the SDK's
 pydantic models costs about 2 ms each, so that validation is done in the tests, not here.
-The SDK still does the HTTP, the bearer authentication and the error mapping.
+The SDK's configuration and connection pool (urllib3, with the SDK's retries, pool size and
+default headers: bearer token, User-Agent) carry every call. The body is serialised here, once,
+as compact UTF-8 JSON: the SDK's own path walks every node of a flex message in Python
+(``sanitize_for_serialization``) and then escapes all Thai text to ``\\uXXXX``, which doubles the
+bytes sent. Errors are mapped the way the SDK maps them (status, body, headers).
 """
 
 from __future__ import annotations
@@ -13,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import urllib3
 from linebot.v3.messaging import ApiClient, Configuration
-from linebot.v3.messaging.exceptions import ApiException
 
 log = logging.getLogger(__name__)
 
@@ -93,29 +97,30 @@ class LineClient:
         self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
     ) -> tuple[SentResult, Any]:
         client = self._client()
-        header_params = {"Accept": "application/json", **(headers or {})}
+        header_params = {**client.default_headers, "Accept": "application/json", **(headers or {})}
+        payload: bytes | None = None
         if body is not None:
             header_params["Content-Type"] = "application/json"
+            payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         try:
-            response = client.call_api(
-                path,
+            response = client.rest_client.pool_manager.request(
                 method,
-                header_params=header_params,
-                body=body,
-                auth_settings=["Bearer"],
-                _return_http_data_only=False,
-                _preload_content=False,
-                _request_timeout=self.timeout,
+                self.base_url + path,
+                body=payload,
+                headers=header_params,
+                timeout=urllib3.Timeout(total=self.timeout),
+                preload_content=True,
             )
-        except ApiException as exc:
-            message = _error_message(exc.body)
-            raise LineApiError(exc.status, message, dict(exc.headers or {})) from None
+        except urllib3.exceptions.SSLError:
+            raise LineApiError(0, "") from None  # what the SDK's ApiException(status=0) amounted to
         except Exception as exc:  # urllib3 timeouts and connection errors
             raise LineApiError(None, type(exc).__name__) from None
-        raw = response.raw_data if hasattr(response, "raw_data") else response.data
+        raw = response.data
+        if not 200 <= response.status <= 299:
+            raise LineApiError(response.status, _error_message(raw), dict(response.headers))
         data = json.loads(raw) if raw else None
-        request_id = (response.headers or {}).get("x-line-request-id")
-        return SentResult(status=response.status_code, request_id=request_id), data
+        request_id = response.headers.get("x-line-request-id")
+        return SentResult(status=response.status, request_id=request_id), data
 
     def reply(self, reply_token: str, messages: Sequence[dict[str, Any]]) -> SentResult:
         """Reply to an event (one use per token, within a minute)."""

@@ -20,13 +20,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.line_client import LineApiError, LineClient, LineNotConfigured
-from ita_core.db import affected_rows
 from ita_core.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -53,26 +52,64 @@ def enqueue(
 
     With ``render``, ``messages`` is that renderer's input, rendered just before the first send.
     """
-    if kind not in ("reply", "push", "multicast"):
-        raise ValueError(f"unknown outbox kind {kind!r}")
     row = OutboxMessage(
-        kind=kind,
-        purpose=purpose,
-        reply_token=reply_token,
-        recipients=json.dumps(list(recipients)),
-        messages=json.dumps(messages if render else list(messages), ensure_ascii=False, separators=(",", ":")),
-        retry_key=str(uuid.uuid4()),
-        dedupe_key=dedupe_key,
-        event_id=event_id,
-        render=render,
-        status="pending",
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
+        **outbox_values(
+            kind=kind,
+            messages=messages,
+            now=now,
+            reply_token=reply_token,
+            recipients=recipients,
+            purpose=purpose,
+            event_id=event_id,
+            dedupe_key=dedupe_key,
+            render=render,
+        )
     )
     session.add(row)
     session.flush()
     return row
+
+
+def enqueue_core(session: Session, **fields: Any) -> int:
+    """``enqueue`` as one Core INSERT on the session's connection; returns the row's id.
+
+    For the hot path (a reply per webhook event): no ORM object, no unit-of-work flush. Takes the
+    keyword arguments of ``enqueue`` after ``session``.
+    """
+    pk: int = session.connection().execute(_INSERT_RETURNING_ID, outbox_values(**fields)).scalar_one()
+    return pk
+
+
+def outbox_values(
+    *,
+    kind: str,
+    messages: Sequence[dict[str, Any]] | dict[str, Any],
+    now: datetime,
+    reply_token: str | None = None,
+    recipients: Sequence[str] = (),
+    purpose: str = "reply",
+    event_id: int | None = None,
+    dedupe_key: str | None = None,
+    render: str | None = None,
+) -> dict[str, Any]:
+    """The column values of a new outbox row (see ``enqueue``)."""
+    if kind not in ("reply", "push", "multicast"):
+        raise ValueError(f"unknown outbox kind {kind!r}")
+    return {
+        "kind": kind,
+        "purpose": purpose,
+        "reply_token": reply_token,
+        "recipients": json.dumps(list(recipients)),
+        "messages": json.dumps(messages if render else list(messages), ensure_ascii=False, separators=(",", ":")),
+        "retry_key": str(uuid.uuid4()),
+        "dedupe_key": dedupe_key,
+        "event_id": event_id,
+        "render": render,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
 
 
 @dataclass
@@ -91,6 +128,33 @@ def _backoff(attempts: int) -> timedelta:
 
 
 Renderer = Callable[[Session, dict[str, Any]], list[dict[str, Any]]]
+_OUTBOX = cast(Table, OutboxMessage.__table__)
+_MARK_SENT = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id == bindparam("outbox_id"))
+    .values(status="sent", last_error=None, sent_at=bindparam("sent_at"))
+)
+_INSERT_RETURNING_ID = insert(_OUTBOX).returning(_OUTBOX.c.id)
+# ``Sender.deliver``'s claim, built once: pending and due -> sending, returning what sending needs.
+_CLAIM_FOR_SENDING = (
+    update(OutboxMessage)
+    .where(
+        OutboxMessage.id == bindparam("outbox_id"),
+        OutboxMessage.status == "pending",
+        OutboxMessage.next_attempt_at <= bindparam("now"),
+    )
+    .values(status="sending", attempts=OutboxMessage.attempts + 1, next_attempt_at=bindparam("lease_until"))
+    .returning(
+        OutboxMessage.render,
+        OutboxMessage.kind,
+        OutboxMessage.reply_token,
+        OutboxMessage.retry_key,
+        OutboxMessage.recipients,
+        OutboxMessage.messages,
+        OutboxMessage.attempts,
+        OutboxMessage.created_at,
+    )
+)
 
 
 class Sender:
@@ -112,28 +176,29 @@ class Sender:
             renderers = default_renderers()
         self.renderers = MappingProxyType(dict(renderers))
 
-    def deliver(self, outbox_id: int, report: DeliveryReport | None = None) -> str:
-        """Deliver one row now if it is due; returns its new status."""
+    def deliver(self, outbox_id: int, report: DeliveryReport | None = None, *, connection: Connection | None = None) -> str:
+        """Deliver one row now if it is due; returns its new status.
+
+        ``connection``: a pooled connection the caller holds and is not using (no transaction), for
+        both of this delivery's transactions instead of a checkout each.
+        """
         report = report or DeliveryReport()
         now = self.clock()
-        with self.factory() as session:
-            claimed = affected_rows(
-                session.execute(
-                    update(OutboxMessage)
-                    .where(
-                        OutboxMessage.id == outbox_id,
-                        OutboxMessage.status == "pending",
-                        OutboxMessage.next_attempt_at <= now,
-                    )
-                    .values(status="sending", attempts=OutboxMessage.attempts + 1, next_attempt_at=now + SENDING_LEASE)
-                )
+        with self._session(connection) as session:
+            # The claim returns what sending needs (RETURNING), so a plain row is not read back in a
+            # transaction of its own. Core statements: nothing of the outbox is loaded in this session.
+            claimed = (
+                session.connection()
+                .execute(_CLAIM_FOR_SENDING, {"outbox_id": outbox_id, "now": now, "lease_until": now + SENDING_LEASE})
+                .first()
             )
             session.commit()
-            if not claimed:
+            if claimed is None:
                 return "skipped"
-            row = session.get(OutboxMessage, outbox_id)
-            assert row is not None
-            if row.render:
+            row: Any = claimed
+            if claimed.render:
+                row = session.get(OutboxMessage, outbox_id)
+                assert row is not None
                 # Rendered once, before the first attempt; every retry sends exactly this content.
                 rendered = self.renderers[row.render](session, json.loads(row.messages))
                 if not rendered:  # nothing left to say (e.g. every reminded item was done meanwhile)
@@ -148,7 +213,7 @@ class Sender:
             messages: list[dict[str, Any]] = json.loads(row.messages)
             attempts, created = row.attempts, row.created_at
         status, error = self._send(kind, token, recipients, messages, retry_key, created, now)
-        with self.factory() as session:
+        with self._session(connection) as session:
             values: dict[str, Any] = {"status": status, "last_error": error}
             if status == "sent":
                 values["sent_at"] = self.clock()
@@ -168,9 +233,16 @@ class Sender:
                 report.errors.append(f"outbox {outbox_id}: {error}")
             if kind == "reply" and status == "sent" and error:
                 values["kind"] = "push"
-            session.execute(update(OutboxMessage).where(OutboxMessage.id == outbox_id).values(**values))
+            if values.keys() == {"status", "last_error", "sent_at"} and error is None:  # the common case
+                session.connection().execute(_MARK_SENT, {"outbox_id": outbox_id, "sent_at": values["sent_at"]})
+            else:
+                statement = update(OutboxMessage).where(OutboxMessage.id == outbox_id).values(**values)
+                session.connection().execute(statement)
             session.commit()
         return status
+
+    def _session(self, connection: Connection | None) -> Session:
+        return self.factory() if connection is None else self.factory(bind=connection)
 
     def _send(
         self,

@@ -13,20 +13,42 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Connection, Engine, Row, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.outbox import Sender, enqueue
-from ita_core.db import affected_rows
+from bot.outbox import Sender, enqueue_core
 from ita_core.models import WebhookEvent
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
 MAX_EVENT_ATTEMPTS = 5
+
+
+# Built once (they run for every event): claim a pending event, or one whose lease expired.
+_CLAIM = (
+    update(WebhookEvent)
+    .where(
+        WebhookEvent.id == bindparam("event_pk"),
+        or_(
+            WebhookEvent.status == "pending",
+            (WebhookEvent.status == "processing") & (WebhookEvent.claimed_until < bindparam("now")),
+        ),
+    )
+    .values(status="processing", claimed_until=bindparam("lease_until"), attempts=WebhookEvent.attempts + 1)
+    .returning(
+        WebhookEvent.payload, WebhookEvent.chat_id, WebhookEvent.reply_token, WebhookEvent.event_id, WebhookEvent.type
+    )
+)
+_DONE = (
+    update(WebhookEvent)
+    .where(WebhookEvent.id == bindparam("event_pk"))
+    .values(status="done", handled_at=bindparam("now"), claimed_until=None)
+)
 
 
 class EventHandler(Protocol):
@@ -46,69 +68,83 @@ class EventProcessor:
         clock: Callable[[], datetime],
     ) -> None:
         self.factory = factory
+        engine = factory.kw.get("bind")
+        if not isinstance(engine, Engine):
+            raise TypeError("EventProcessor needs a session factory bound to an engine")
+        self._engine = engine
         self.handler = handler
         self.sender = sender
         self.clock = clock
 
     def claim(self, event_pk: int) -> bool:
         """Take an event for handling; False when another worker has it or it is done."""
-        now = self.clock()
-        with self.factory() as session:
-            claimed = affected_rows(
-                session.execute(
-                    update(WebhookEvent)
-                    .where(
-                        WebhookEvent.id == event_pk,
-                        or_(
-                            WebhookEvent.status == "pending",
-                            (WebhookEvent.status == "processing") & (WebhookEvent.claimed_until < now),
-                        ),
-                    )
-                    .values(status="processing", claimed_until=now + LEASE, attempts=WebhookEvent.attempts + 1)
-                )
-            )
-            session.commit()
-        return bool(claimed)
+        with self._engine.connect() as connection:
+            return self._claim(connection, event_pk) is not None
 
-    def process(self, event_pk: int) -> bool:
-        """Handle one event if it can be claimed; returns whether it was handled here."""
-        if not self.claim(event_pk):
-            return False
+    def _claim(self, connection: Connection, event_pk: int) -> Row[str, str | None, str | None, str, str] | None:
+        """Claim in a transaction of its own (committed: the lease and the attempt count survive a
+        crash); the event's stored columns when this worker got it, else None."""
+        now = self.clock()
+        with connection.begin():
+            return connection.execute(
+                _CLAIM, {"event_pk": event_pk, "now": now, "lease_until": now + LEASE}
+            ).first()
+
+    def process(self, event_pk: int, gate: AbstractContextManager[Any] | None = None) -> bool:
+        """Handle one event if it can be claimed; returns whether it was handled here.
+
+        Claim, handling and delivery share one pooled connection (one checkout, one liveness ping),
+        each in its own transaction as before; no transaction is open while LINE is called.
+        ``gate`` is held while the handler runs (see ``WorkerPool``), not during delivery.
+        """
         outbox_ids: list[int] = []
-        with self.factory() as session:
-            row = session.get(WebhookEvent, event_pk)
-            assert row is not None
-            event: dict[str, Any] = json.loads(row.payload)
+        with self._engine.connect() as connection:  # one checkout for the whole event, answer included
+            if not self._handle(connection, event_pk, outbox_ids, gate or nullcontext()):
+                return False
+            for outbox_id in outbox_ids:  # committed: now to LINE (no transaction open meanwhile)
+                self.sender.deliver(outbox_id, connection=connection)
+        return True
+
+    def _handle(
+        self, connection: Connection, event_pk: int, outbox_ids: list[int], gate: AbstractContextManager[Any]
+    ) -> bool:
+        """Claim, handle, write the answer to the outbox, commit; False when not claimed here.
+
+        ``gate`` is held while the handler runs, not while waiting for the claim's or the answer's
+        commit.
+        """
+        claimed = self._claim(connection, event_pk)
+        if claimed is None:
+            return False
+        event: dict[str, Any] = json.loads(claimed.payload)
+        with self.factory(bind=connection) as session:
             now = self.clock()
             try:
-                messages = self.handler(session, event, now)
+                with gate:
+                    messages = self.handler(session, event, now)
                 if messages:
-                    target = [row.chat_id] if row.chat_id else []
-                    kind = "reply" if row.reply_token else "push"
+                    target = [claimed.chat_id] if claimed.chat_id else []
+                    kind = "reply" if claimed.reply_token else "push"
                     for chunk in _chunks(messages, 5):
                         outbox_ids.append(
-                            enqueue(
+                            enqueue_core(
                                 session,
                                 kind=kind,
                                 messages=chunk,
                                 now=now,
-                                reply_token=row.reply_token if kind == "reply" and not outbox_ids else None,
+                                reply_token=claimed.reply_token if kind == "reply" and not outbox_ids else None,
                                 recipients=target,
-                                event_id=row.id,
-                            ).id
+                                event_id=event_pk,
+                            )
                         )
                         kind = "push"  # a reply token serves one request; the rest is pushed
-                row.status = "done"
-                row.handled_at = now
-                row.claimed_until = None
+                session.connection().execute(_DONE, {"event_pk": event_pk, "now": now})
                 session.commit()
             except Exception as exc:
                 session.rollback()
-                log.exception("event %s (%s) failed", row.event_id, row.type)
+                log.exception("event %s (%s) failed", claimed.event_id, claimed.type)
                 self._record_failure(event_pk, exc)
-                return True
-        for outbox_id in outbox_ids:
-            self.sender.deliver(outbox_id)
+                outbox_ids.clear()
         return True
 
     def _record_failure(self, event_pk: int, exc: Exception) -> None:
@@ -139,9 +175,9 @@ class EventProcessor:
                 )
             )
 
-    def process_pending(self, limit: int = 100) -> int:
+    def process_pending(self, limit: int = 100, gate: AbstractContextManager[Any] | None = None) -> int:
         """Handle whatever is waiting; returns how many events were handled."""
-        return sum(1 for pk in self.pending_ids(limit) if self.process(pk))
+        return sum(1 for pk in self.pending_ids(limit) if self.process(pk, gate))
 
 
 def _chunks(messages: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
@@ -149,12 +185,23 @@ def _chunks(messages: list[dict[str, Any]], size: int) -> list[list[dict[str, An
 
 
 class WorkerPool:
-    """Threads inside the web process that handle events as they arrive and scan for leftovers."""
+    """Threads inside the web process that handle events as they arrive and scan for leftovers.
 
-    def __init__(self, processor: EventProcessor, threads: int = 4, scan_interval: float = 2.0) -> None:
+    At most ``handling`` of the threads run the handler at a time (the matcher, the queries,
+    rendering: CPU); the others may meanwhile wait for a commit or send answers to LINE (waiting on
+    the disk or the network). Handling shares the process's GIL with the web requests, and every thread that
+    computes makes each request wait longer for it: more threads computing at once do not answer
+    more events on a busy machine, they only slow the acknowledgements LINE waits for. Delivery
+    needs no such limit, and with LINE a real network away it is most of a thread's time.
+    """
+
+    def __init__(
+        self, processor: EventProcessor, threads: int = 4, scan_interval: float = 2.0, handling: int = 2
+    ) -> None:
         self.processor = processor
         self.threads = threads
         self.scan_interval = scan_interval
+        self._handling = threading.BoundedSemaphore(max(1, min(handling, threads)))
         self._queue: queue.Queue[int | None] = queue.Queue()
         self._stop = threading.Event()
         self._workers: list[threading.Thread] = []
@@ -193,7 +240,7 @@ class WorkerPool:
             if event_id is None:
                 return
             try:
-                self.processor.process(event_id)
+                self.processor.process(event_id, self._handling)
             except Exception:  # never let a worker thread die
                 log.exception("worker failed on event row %s", event_id)
 
@@ -201,7 +248,7 @@ class WorkerPool:
         if not self._scan_lock.acquire(blocking=False):
             return
         try:
-            self.processor.process_pending()
+            self.processor.process_pending(gate=self._handling)
             self.processor.sender.deliver_due()
         except Exception:
             log.exception("scan for pending events failed")

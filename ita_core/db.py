@@ -3,14 +3,32 @@
 SQLite is the embedded default (WAL, foreign keys on, a busy timeout so the web process and a
 worker can share the file); PostgreSQL is the production engine. The schema is owned by Alembic
 (``ita_core/migrations``); ``upgrade`` is idempotent.
+
+SQLite takes one writer at a time, and every transaction here is a writer (BEGIN IMMEDIATE). A
+writer that finds the file locked does not wait on the lock: SQLite's busy handler sleeps and
+retries, 1, 2, 5, 10 ... up to 100 ms at a time, so under contention (webhook requests and worker
+threads in two gunicorn processes) a waiter keeps missing the moment the lock is free and waits
+hundreds of milliseconds. So transactions on a SQLite file first take a lock of our own that a
+waiter blocks on and is woken from as soon as it is released: a thread lock within the process,
+then ``flock`` on ``<database>-writelock`` between processes. SQLite's own locking is unchanged
+underneath (and still guards against any other program).
 """
 
 from __future__ import annotations
 
+import functools
+import os
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -34,11 +52,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
+        lock: _WriteLock | None = None
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
+            lock = _WriteLock(Path(database).resolve().with_name(Path(database).name + "-writelock"))
+        connect_args = kwargs.setdefault("connect_args", {})
+        connect_args.setdefault("timeout", 30)
+        connect_args.setdefault("factory", _SQLiteConnection)
         engine = create_engine(url, **kwargs)
-        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "connect", functools.partial(_sqlite_on_connect, lock))
         # pysqlite's own transaction handling breaks SAVEPOINTs; let SQLAlchemy emit BEGIN itself.
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
@@ -46,7 +68,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_on_connect(lock: _WriteLock | None, dbapi_connection: Any, _record: Any) -> None:
+    if isinstance(dbapi_connection, _SQLiteConnection):
+        dbapi_connection.write_lock = lock
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
@@ -59,9 +83,145 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_on_begin(connection: Any) -> None:
-    # IMMEDIATE takes the write lock up front, so concurrent writers wait (busy_timeout) instead of
-    # failing with "database is locked" when a read transaction later tries to write.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    begin_sqlite_transaction(connection.connection.driver_connection)
+
+
+def begin_sqlite_transaction(dbapi_connection: Any, *, urgent: bool = False) -> None:
+    """Begin a transaction on a SQLite connection, as every transaction here begins.
+
+    IMMEDIATE takes the write lock up front, so concurrent writers wait instead of failing with
+    "database is locked" when a read transaction later tries to write; the wait is on our own lock
+    first (see the module's docstring), where ``urgent`` goes before the process's other waiting
+    threads. For a connection used through the driver, not SQLAlchemy.
+    """
+    if isinstance(dbapi_connection, _SQLiteConnection):
+        dbapi_connection.begin_immediate(urgent)
+    else:  # a connection factory of the caller's own
+        dbapi_connection.execute("BEGIN IMMEDIATE")
+
+
+class _Gate:
+    """A lock with two queues: an urgent acquirer goes before every ordinary one waiting."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._locked = False
+        self._urgent = 0
+
+    def acquire(self, urgent: bool, timeout: float) -> bool:
+        with self._cond:
+            if urgent:
+                self._urgent += 1
+            try:
+                if not self._cond.wait_for(lambda: not self._locked and (urgent or not self._urgent), timeout):
+                    return False
+                self._locked = True
+                return True
+            finally:
+                if urgent:
+                    self._urgent -= 1
+
+    def release(self) -> None:
+        with self._cond:
+            self._locked = False
+            self._cond.notify_all()
+
+
+class _WriteLock:
+    """Who may write to one SQLite file: a gate within the process, ``flock`` between processes.
+
+    Built per engine; the state behind it is one per file and process (re-made after a fork, when
+    the parent's gate may have been copied while held). Urgent writers (the webhook storing events
+    while LINE waits for its 200) go before the other threads of their process that are waiting.
+    """
+
+    _states: ClassVar[dict[tuple[int, Path], tuple[_Gate, list[int]]]] = {}
+    _guard = threading.Lock()
+
+    def __init__(self, path: Path, timeout: float = 30.0) -> None:
+        self.path = path
+        self.timeout = timeout  # as SQLite's busy timeout: then "database is locked"
+
+    def _state(self) -> tuple[_Gate, list[int]]:
+        key = (os.getpid(), self.path)
+        state = self._states.get(key)
+        if state is None:
+            with self._guard:
+                state = self._states.setdefault(key, (_Gate(), []))
+        return state
+
+    def acquire(self, urgent: bool = False) -> None:
+        """Block until this thread may write (raises "database is locked" after ``timeout``)."""
+        gate, fd = self._state()
+        if not gate.acquire(urgent, self.timeout):
+            raise sqlite3.OperationalError("database is locked")
+        if fcntl is None:  # no flock (Windows): SQLite's busy handler arbitrates between processes
+            return
+        try:
+            if not fd:
+                fd.append(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644))
+            fcntl.flock(fd[0], fcntl.LOCK_EX)
+        except BaseException:
+            gate.release()
+            raise
+
+    def release(self) -> None:
+        """Let the next writer in."""
+        gate, fd = self._state()
+        try:
+            if fcntl is not None and fd:
+                fcntl.flock(fd[0], fcntl.LOCK_UN)
+        finally:
+            gate.release()
+
+
+class _SQLiteConnection(sqlite3.Connection):
+    """A pysqlite connection that takes the file's write lock to begin and gives it back at the end.
+
+    The transaction ends in ``commit``, ``rollback`` (also SQLAlchemy's reset when a connection goes
+    back to the pool) or ``close``; whichever comes first releases the lock, once.
+    """
+
+    write_lock: _WriteLock | None = None
+    _held: _WriteLock | None = None
+
+    def begin_immediate(self, urgent: bool = False) -> None:
+        lock = self.write_lock
+        if lock is not None:
+            lock.acquire(urgent)
+        try:
+            self.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        self._held = lock
+
+    def _release(self) -> None:
+        lock, self._held = self._held, None
+        if lock is not None:
+            lock.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._release()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._release()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._release()
+
+    def __del__(self) -> None:
+        self._release()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -7,8 +7,7 @@ import logging
 from flask import Blueprint, Response, request
 
 from bot.app import services, utcnow
-from bot.intake import BadWebhook, parse_webhook_body, store_events
-from ita_core.db import unit_of_work
+from bot.intake import BadWebhook, parse_webhook_body
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhook", __name__)
@@ -35,10 +34,11 @@ def callback() -> Response | tuple[str, int]:
     except BadWebhook as exc:
         log.warning("webhook refused: %s", exc)
         return "not a LINE webhook", 400
-    with unit_of_work(svc.session_factory) as session:
-        new_ids = store_events(session, events, utcnow())
-    if events:
+    new_ids = svc.intake.store(events, utcnow())  # committed (with concurrent requests' events) on return
+    if len(new_ids) < len(events):  # a redelivery or a retried request: worth a line
         log.info("webhook: %d event(s), %d new", len(events), len(new_ids))
+    elif events:  # the common case, hundreds a second under load: not a log line each
+        log.debug("webhook: %d event(s), %d new", len(events), len(new_ids))
     if svc.pool is not None and new_ids:
         svc.pool.submit(new_ids)
     return Response("OK", status=200, mimetype="text/plain")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -41,3 +42,75 @@ def test_postgres_urls_normalised() -> None:
     assert normalise_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalise_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_sqlite_writers_in_many_threads_and_engines(tmp_path: Path) -> None:
+    # Two engines on one file stand for two processes' pools; each thread commits 30 times.
+    path = tmp_path / "w.db"
+    engines = [make_engine(f"sqlite:///{path}") for _ in range(2)]
+    with engines[0].begin() as conn:
+        conn.execute(text("create table t (n integer)"))
+    errors: list[BaseException] = []
+
+    def writer(engine: Engine) -> None:
+        try:
+            for n in range(30):
+                with engine.begin() as conn:
+                    conn.execute(text("insert into t values (:n)"), {"n": n})
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(engines[i % 2],)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    with engines[1].connect() as conn:
+        assert conn.execute(text("select count(*) from t")).scalar() == 8 * 30
+    assert (tmp_path / "w.db-writelock").exists()
+    for engine in engines:
+        engine.dispose()
+
+
+def test_sqlite_write_lock_is_given_back_however_a_transaction_ends(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    other = make_engine(f"sqlite:///{tmp_path / 'x.db'}", connect_args={"timeout": 0.2})
+    for end in ("commit", "rollback", "close", "invalidate"):
+        conn = engine.connect()
+        conn.execute(text("select 1"))  # a transaction: it holds the file's write lock
+        if end == "invalidate":
+            conn.invalidate()
+        else:
+            getattr(conn, end)()
+        conn.close()
+        with other.begin() as conn2:  # would raise "database is locked" if it were still held
+            conn2.execute(text("select 1"))
+    engine.dispose()
+    other.dispose()
+
+
+def test_urgent_writers_go_first() -> None:
+    from ita_core.db import _Gate
+
+    gate = _Gate()
+    assert gate.acquire(urgent=False, timeout=1)
+    order: list[str] = []
+
+    def wait(name: str, urgent: bool) -> None:
+        assert gate.acquire(urgent, timeout=10)
+        order.append(name)
+        gate.release()
+
+    ordinary = threading.Thread(target=wait, args=("ordinary", False))
+    ordinary.start()
+    while not gate._cond._waiters:  # type: ignore[attr-defined]
+        threading.Event().wait(0.005)
+    urgent = threading.Thread(target=wait, args=("urgent", True))
+    urgent.start()
+    while gate._urgent == 0:
+        threading.Event().wait(0.005)
+    gate.release()
+    ordinary.join()
+    urgent.join()
+    assert order == ["urgent", "ordinary"]

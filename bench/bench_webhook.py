@@ -1,0 +1,1075 @@
+"""Benchmark the LINE webhook with wrk over loopback, on SQLite and PostgreSQL, against a bare Flask app.
+
+One run, for each backend (fresh database, demo data, registered simulated users):
+
+1. **bare**: ``bench.bare_app`` (Flask answering 200 to ``POST /callback``) under the gunicorn
+   settings of the Procfile's ``web:`` line, driven as fast as wrk can (the baseline);
+2. **intake**: the real app with ``ITA_WORKER_THREADS=0`` (verify, parse, store, answer 200), as fast
+   as wrk can; then paced at half that rate for the acknowledgement p99;
+3. **full path**: the real app with its worker threads, the fake LINE API (``python -m bot.fakeline``)
+   as a separate process; paced at 15 % of the bare rate (or, when that is not sustained, at 90 % of
+   the rate that was); every event must be answered, and the time from receipt (``received_at`` of
+   the stored event) to the reply's arrival at the fake (its recorded ``time``) is measured per
+   reply token;
+4. **slow LINE**: the fake holds every reply 2 s; the full-path app is driven at half the intake rate
+   and its acknowledgements must stay as fast.
+
+Every request carries a pre-generated, correctly signed body with a unique ``webhookEventId`` and a
+Thai question from a mix of intents (``bench/out/webhook/*.tsv``; ``bench/webhook.lua`` sends them).
+wrk has no rate limit of its own (wrk2 is not packaged): paced runs use wrk's ``delay()`` hook on an
+absolute schedule. Results go to ``docs/benchmarks.md`` under "## Webhook"; other sections are kept.
+
+Prerequisite: ``apt-get install -y wrk`` (4.1). Then, from the repository root::
+
+    .venv/bin/python -m bench.bench_webhook --pg-url postgresql+psycopg://postgres@127.0.0.1:5432/ita_bench_web
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import random
+import re
+import resource
+import secrets
+import shlex
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from bot import linesim
+from bot.fakeline import FakeLineClient
+from ita_core.accounts import create_invite, redeem
+from ita_core.db import make_engine, make_session_factory, normalise_url, unit_of_work, upgrade
+from ita_core.demo import demo_document, load_demo
+from ita_core.models import OutboxMessage, WebhookEvent
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out" / "webhook"
+LUA = ROOT / "bench" / "webhook.lua"
+DOC = ROOT / "docs" / "benchmarks.md"
+SECTION = "## Webhook"
+PG_ENV = "ITA_BENCH_DATABASE_URL"
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/ita_bench_web"
+REPLY_PATH = "/v2/bot/message/reply"
+PUSH_PATH = "/v2/bot/message/push"
+
+INTAKE_SHARE = 0.50  # intake req/s as a share of the bare app's
+FULL_SHARE = 0.15  # full path
+ACK_P99_MS = 50.0  # at half the intake rate
+REPLY_P99_MS = 300.0  # receipt to reply, at the full-path rate
+SLOW_REPLY_S = 2.0
+PROBE_SECONDS = 3.0  # the full path at 15 % of bare, to see whether it keeps up
+SUSTAINED_SHARE = 0.8  # when it does not: the full-path run goes at this share of the rate it managed
+
+# What officials ask, with how often (a mix of every results intent, follow-ups, chit-chat).
+QUESTIONS: tuple[tuple[str, int], ...] = (
+    ("ผล ITA ปีล่าสุดเป็นยังไงบ้าง", 10),
+    ("คะแนน ITA ปีนี้ได้เท่าไหร่", 6),
+    ("ผ่านเกณฑ์ไหม", 4),
+    ("คะแนนตัวชี้วัดที่ 9", 6),
+    ("ตัวชี้วัดที่๙ ปี ๒๕๖๗", 3),
+    ("คะแนนการเปิดเผยข้อมูล", 3),
+    ("OIT ได้เท่าไหร่", 5),
+    ("คะแนน IIT ปี 2567", 3),
+    ("ข้อ o23", 3),
+    ("เทียบปี 67 กับ 68", 5),
+    ("ย้อนหลัง 5 ปี", 5),
+    ("จุดแข็งมีอะไรบ้าง", 4),
+    ("ตัวชี้วัดไหนต่ำกว่า 90", 5),
+    ("ทำยังไงให้ OIT ดีขึ้น", 4),
+    ("ข้อเสนอแนะตัวชี้วัดที่ 5", 3),
+    ("อันดับในจังหวัด", 4),
+    ("มาตรการมีอะไรบ้าง", 4),
+    ("งานของฉัน", 3),
+    ("แล้วปีที่แล้วล่ะ", 4),
+    ("ผลปี 2560", 2),
+    ("ช่วยเหลือ", 3),
+    ("สวัสดีครับ", 4),
+    ("วันนี้ฝนตกไหม", 2),
+)
+ROLES = (("official", None), ("official", None), ("official", None), ("executive", None), ("staff", "กองคลัง"))
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """The p-th percentile (nearest rank); NaN when there are none."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+# --- the machine and the gunicorn settings ----------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    """What the numbers were measured on."""
+    cpu = memory = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+                break
+    except OSError:
+        pass
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.splitlines()
+    from importlib.metadata import version
+
+    return {
+        "CPU": f"{cpu}, {os.cpu_count()} cores (nproc), shared by wrk, gunicorn, the fake LINE API and PostgreSQL",
+        "RAM": memory,
+        "OS": platform.platform(),
+        "Python": platform.python_version(),
+        "gunicorn / Flask / SQLAlchemy / psycopg": (
+            f"{version('gunicorn')} / {version('flask')} / {sqlalchemy.__version__} / {version('psycopg')}"
+        ),
+        "SQLite": sqlite3.sqlite_version,
+        "wrk": wrk[0].split(" Copyright")[0] if wrk else "unknown",
+        "Date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+_VAR = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}|\$(\w+)")
+
+
+def procfile_web_args(procfile: Path = ROOT / "Procfile") -> list[str]:
+    """The arguments of gunicorn in the Procfile's ``web:`` line, variables expanded as a shell would."""
+    for line in procfile.read_text(encoding="utf-8").splitlines():
+        if line.startswith("web:"):
+            command = line[len("web:") :].strip()
+            break
+    else:
+        raise SystemExit("Procfile has no web: line")
+
+    def expand(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(3)
+        return os.environ.get(name) or (match.group(2) or "")
+
+    words = shlex.split(_VAR.sub(expand, command))
+    if not words or words[0] != "gunicorn":
+        raise SystemExit(f"the web: line does not run gunicorn: {command}")
+    return words[1:]
+
+
+def gunicorn_command(app_spec: str, port: int) -> list[str]:
+    """The Procfile's web command with another app and a loopback port."""
+    args = procfile_web_args()
+    out: list[str] = []
+    skip = False
+    for index, word in enumerate(args):
+        if skip:
+            skip = False
+            continue
+        if word in ("--bind", "-b"):
+            skip = True
+            continue
+        if word.startswith("--bind="):
+            continue
+        if word == "bot:create_app()" or (index == len(args) - 1 and ":" in word and not word.startswith("-")):
+            continue
+        out.append(word)
+    return [str(Path(sys.executable).parent / "gunicorn"), *out, "--bind", f"127.0.0.1:{port}", app_spec]
+
+
+# --- processes ----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_http(url: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+    """Poll ``url`` until it answers 200."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer within {timeout}s")
+
+
+@contextmanager
+def running(command: list[str], env: dict[str, str], log_name: str, ready_url: str) -> Iterator[None]:
+    """Run ``command`` (its own process group) until the block ends; output to bench/out/webhook/."""
+    log = (OUT / log_name).open("wb")
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_http(ready_url, proc=proc)
+        yield
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        log.close()
+
+
+def base_env() -> dict[str, str]:
+    """The environment of the servers: ours without settings that would change what is measured."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_", "ITA_", "DATABASE_URL"))}
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+# --- request bodies -----------------------------------------------------------------------------
+
+
+@dataclass
+class Corpus:
+    """The simulated users and the files of signed bodies, one per phase (ids unique across files)."""
+
+    secret: str
+    users: list[str]
+    files: dict[str, Path] = field(default_factory=dict)
+
+
+def generate(secret: str, sizes: dict[str, int], users: int, seed: int) -> Corpus:
+    """Write ``signature<TAB>body`` lines for each phase."""
+    rng = random.Random(seed)
+    corpus = Corpus(secret, ["U" + rng.randbytes(16).hex() for _ in range(users)])
+    texts = [q for q, _ in QUESTIONS]
+    weights = [w for _, w in QUESTIONS]
+    for name, count in sizes.items():
+        path = OUT / f"{name}.tsv"
+        with path.open("w", encoding="utf-8") as out:
+            for _ in range(count):
+                event = linesim.text_event(linesim.user_source(rng.choice(corpus.users)), rng.choices(texts, weights)[0])
+                body = linesim.webhook_body(event)
+                out.write(linesim.sign(secret, body) + "\t" + body.decode("utf-8") + "\n")
+        corpus.files[name] = path
+    return corpus
+
+
+# --- CPU accounting -----------------------------------------------------------------------------
+
+CPU_GROUPS = ("app", "fake LINE", "postgres", "wrk", "other")
+_PG_DATABASE = [""]  # the benchmark's own database, once known
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _group(pid: str) -> str:
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return "other"
+    if "gunicorn" in command:
+        return "app"
+    if "bot.fakeline" in command:
+        return "fake LINE"
+    if command.startswith("postgres"):
+        # backends name their database: another database's are someone else's work
+        backend = re.match(r"postgres: \S+: \S+ (\S+) ", command)
+        return "other" if backend and backend.group(1) != _PG_DATABASE[0] else "postgres"
+    if command.startswith("wrk"):
+        return "wrk"
+    return "other"
+
+
+def cpu_snapshot() -> dict[str, tuple[str, float]]:
+    """CPU seconds used so far by every process, with its group (from /proc)."""
+    out: dict[str, tuple[str, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        out[entry.name] = (_group(entry.name), (int(fields[11]) + int(fields[12])) / _TICKS)
+    return out
+
+
+def cpu_used(before: dict[str, tuple[str, float]], after: dict[str, tuple[str, float]], seconds: float) -> dict[str, float]:
+    """Cores used per group between two snapshots (1.0 = one core busy all the time)."""
+    used = dict.fromkeys(CPU_GROUPS, 0.0)
+    for pid, (group, total) in after.items():
+        used[group] += max(0.0, total - before.get(pid, (group, 0.0))[1])
+    return {group: value / seconds for group, value in used.items()}
+
+
+# --- wrk ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class WrkResult:
+    """One wrk run (latencies in ms)."""
+
+    label: str
+    offered: float  # req/s asked for; 0 = as fast as possible
+    requests: int
+    seconds: float
+    errors: dict[str, int]
+    wrapped: int
+    p50: float
+    p90: float
+    p99: float
+    p999: float
+    max: float
+    cpu: dict[str, float] = field(default_factory=dict)  # cores used per process group during the run
+
+    @property
+    def rps(self) -> float:
+        """Requests per second achieved."""
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def failed(self) -> int:
+        """Requests without a 2xx answer."""
+        return sum(self.errors.values())
+
+
+def run_wrk(
+    label: str, port: int, bodies: Path, seconds: float, *, rate: float = 0.0, connections: int, threads: int
+) -> WrkResult:
+    """Drive ``POST /callback`` on ``port`` with the bodies in ``bodies``."""
+    result_path = OUT / f"wrk-{label}.json"
+    result_path.unlink(missing_ok=True)
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds:g}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(LUA),
+        f"http://127.0.0.1:{port}",
+        "--",
+        str(bodies),
+        f"{rate:.1f}",
+        str(threads),
+    ]
+    env = {**os.environ, "WRK_RESULT": str(result_path)}
+    cpu_before, children, clock = cpu_snapshot(), resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=ROOT)
+    elapsed = time.monotonic() - clock
+    cpu = cpu_used(cpu_before, cpu_snapshot(), elapsed)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk has exited: its CPU time is ours now
+    cpu["wrk"] = (after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime) / elapsed
+    if done.returncode != 0 or not result_path.exists():
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
+    raw = json.loads(result_path.read_text())
+    result = WrkResult(
+        label=label,
+        offered=rate,
+        requests=raw["requests"],
+        seconds=raw["duration_us"] / 1e6,
+        errors={k: raw[k] for k in ("non2xx", "connect", "read", "write", "timeout") if raw[k]},
+        wrapped=raw["wrapped"],
+        p50=raw["p50_us"] / 1000,
+        p90=raw["p90_us"] / 1000,
+        p99=raw["p99_us"] / 1000,
+        p999=raw["p999_us"] / 1000,
+        max=raw["max_us"] / 1000,
+        cpu=cpu,
+    )
+    print(
+        f"  {label:<22} {result.rps:8.0f} req/s  ack p50 {result.p50:6.1f} ms  p99 {result.p99:7.1f} ms"
+        f"  max {result.max:7.1f} ms  requests {result.requests}"
+        + (f"  offered {rate:.0f}/s" if rate else "")
+        + (f"  errors {result.errors}" if result.errors else "")
+        + (f"  wrapped {result.wrapped}" if result.wrapped else "")
+        + "  cores: " + ", ".join(f"{k} {v:.2f}" for k, v in cpu.items() if v >= 0.01),
+        flush=True,
+    )
+    return result
+
+
+# --- databases ----------------------------------------------------------------------------------
+
+
+def fresh_sqlite(path: Path) -> str:
+    """The URL of an empty SQLite file at ``path``."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return f"sqlite:///{path}"
+
+
+def fresh_pg(url: str) -> str:
+    """Drop and recreate the benchmark's own database (the one named in ``url``)."""
+    parsed = make_url(normalise_url(url))
+    name = parsed.database
+    if not name or name in ("postgres", "template0", "template1"):
+        raise SystemExit(f"refusing to recreate database {name!r}: name the benchmark's own database")
+    _PG_DATABASE[0] = name
+    admin = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False))
+    try:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return parsed.render_as_string(hide_password=False)
+
+
+def server_version(engine: Engine) -> str:
+    """The database server's version."""
+    if engine.dialect.name == "sqlite":
+        return f"SQLite {sqlite3.sqlite_version}"
+    with engine.connect() as conn:
+        version = str(conn.execute(text("show server_version")).scalar())
+    return f"PostgreSQL {version.split()[0]}"
+
+
+def prepare_database(url: str, users: Sequence[str]) -> Engine:
+    """Schema, demo data, and every simulated user registered with an agency through a one-time code."""
+    engine = make_engine(url)
+    upgrade(engine)
+    factory = make_session_factory(engine)
+    now = datetime.now(UTC)
+    agencies = [agency["code"] for agency in demo_document()["agencies"]]
+    with unit_of_work(factory) as session:
+        load_demo(session, now)
+    with unit_of_work(factory) as session:
+        for index, user in enumerate(users):
+            role, unit = ROLES[index % len(ROLES)]
+            invite = create_invite(session, agencies[index % len(agencies)], role, now, unit)
+            redeem(session, invite.code, user, now)
+    return engine
+
+
+def last_event_pk(engine: Engine) -> int:
+    """The highest stored event row id (0 when none)."""
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.coalesce(func.max(WebhookEvent.id), 0))).scalar_one())
+
+
+def count_events(engine: Engine, after_pk: int) -> int:
+    """Events stored after row ``after_pk``."""
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).where(WebhookEvent.id > after_pk)).scalar_one())
+
+
+def receipts(engine: Engine, after_pk: int) -> dict[str, float]:
+    """Reply token -> receipt time (epoch seconds) of the events stored after row ``after_pk``."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(WebhookEvent.reply_token, WebhookEvent.received_at).where(WebhookEvent.id > after_pk)
+        ).all()
+    out: dict[str, float] = {}
+    for token, received in rows:
+        if token:
+            stamp = received if received.tzinfo else received.replace(tzinfo=UTC)
+            out[token] = stamp.timestamp()
+    return out
+
+
+def statuses(engine: Engine, after_pk: int) -> tuple[dict[str, int], dict[str, int]]:
+    """Counts of event and outbox statuses for the events stored after row ``after_pk``."""
+    with engine.connect() as conn:
+        events = dict(
+            conn.execute(
+                select(WebhookEvent.status, func.count()).where(WebhookEvent.id > after_pk).group_by(WebhookEvent.status)
+            ).all()
+        )
+        outbox = dict(
+            conn.execute(
+                select(OutboxMessage.status, func.count())
+                .where(OutboxMessage.event_id > after_pk)
+                .group_by(OutboxMessage.status)
+            ).all()
+        )
+    return {str(k): int(v) for k, v in events.items()}, {str(k): int(v) for k, v in outbox.items()}
+
+
+# --- the full path ------------------------------------------------------------------------------
+
+
+@dataclass
+class FullPathResult:
+    """One paced run of the full path and what the fake LINE API received for it."""
+
+    load: WrkResult
+    events: int
+    answered: int
+    pushed: int
+    rejected: int
+    answered_rps: float  # events answered per second, first receipt to last reply
+    drain_s: float  # from the end of the run to the last reply
+    reply_p50: float  # ms, receipt to reply at the fake
+    reply_p99: float
+    reply_max: float
+    event_status: dict[str, int]
+    outbox_status: dict[str, int]
+
+    @property
+    def all_answered(self) -> bool:
+        """Every stored event got its reply."""
+        return self.events > 0 and self.answered == self.events
+
+    @property
+    def kept_up(self) -> bool:
+        """Every event answered, the last within a second of the end of the run (no backlog)."""
+        return self.all_answered and self.drain_s < 1.0
+
+    @property
+    def rate(self) -> float:
+        """Events per second sent (and stored) during the run."""
+        return self.events / self.load.seconds if self.load.seconds else 0.0
+
+
+def wait_until_handled(engine: Engine, after_pk: int, timeout: float, stall: float = 15.0) -> None:
+    """Wait until every event stored after row ``after_pk`` is handled and its answer sent (or failed).
+
+    Gives up after ``timeout`` seconds, or ``stall`` seconds without progress.
+    """
+    deadline = time.monotonic() + timeout
+    last, since = -1, time.monotonic()
+    time.sleep(0.3)  # requests wrk left in flight are still being stored
+    while time.monotonic() < deadline:
+        events, outbox = statuses(engine, after_pk)
+        waiting = events.get("pending", 0) + events.get("processing", 0) + outbox.get("pending", 0)
+        waiting += outbox.get("sending", 0)
+        if waiting == 0:
+            return
+        if waiting != last:
+            last, since = waiting, time.monotonic()
+        elif time.monotonic() - since > stall:
+            return
+        time.sleep(0.25)
+
+
+def full_path_run(
+    label: str,
+    port: int,
+    bodies: Path,
+    seconds: float,
+    rate: float,
+    engine: Engine,
+    fake: FakeLineClient,
+    *,
+    connections: int,
+    threads: int,
+    drain_timeout: float = 90.0,
+) -> FullPathResult:
+    """Drive the full path at ``rate`` and wait for every answer."""
+    fake.clear_requests()
+    before = last_event_pk(engine)
+    load = run_wrk(label, port, bodies, seconds, rate=rate, connections=connections, threads=threads)
+    ended = time.time()
+    wait_until_handled(engine, before, drain_timeout)
+    time.sleep(0.5)
+    received = receipts(engine, before)
+    records = fake.requests()
+    replies = [r for r in records if r.path == REPLY_PATH and r.accepted and r.body.get("replyToken") in received]
+    pushed = sum(1 for r in records if r.path == PUSH_PATH and r.accepted)
+    rejected = sum(1 for r in records if not r.accepted)
+    latencies = [(r.time - received[r.body["replyToken"]]) * 1000 for r in replies]
+    tokens = {r.body["replyToken"] for r in replies}
+    last_reply = max((r.time for r in replies), default=ended)
+    first = min(received.values(), default=ended)
+    event_status, outbox_status = statuses(engine, before)
+    fake.clear_requests()
+    events = len(received)
+    result = FullPathResult(
+        load=load,
+        events=events,
+        answered=len(tokens),
+        pushed=pushed,
+        rejected=rejected,
+        answered_rps=len(tokens) / (last_reply - first) if last_reply > first else 0.0,
+        drain_s=max(0.0, last_reply - ended),
+        reply_p50=percentile(latencies, 50),
+        reply_p99=percentile(latencies, 99),
+        reply_max=max(latencies, default=math.nan),
+        event_status=event_status,
+        outbox_status=outbox_status,
+    )
+    print(
+        f"  {'':<22} answered {result.answered}/{events} ({result.answered_rps:.0f}/s), pushed {pushed},"
+        f" rejected {rejected}, reply p50 {result.reply_p50:.1f} ms p99 {result.reply_p99:.1f} ms"
+        f" max {result.reply_max:.1f} ms, drain {result.drain_s:.1f} s; events {event_status} outbox {outbox_status}",
+        flush=True,
+    )
+    return result
+
+
+# --- where an event's CPU goes (in this process, one thread) -------------------------------------
+
+
+@dataclass
+class EventCost:
+    """CPU per event of ``EventProcessor.process``, one thread, split by who spends it (ms)."""
+
+    events: int
+    total: float
+    handler: float  # bot.dispatch: matcher, handlers, ita_core queries, views (rendering)
+    reply_call: float  # LineClient: serialising the body, the HTTP call to the fake
+    wall: float
+
+    @property
+    def machinery(self) -> float:
+        """Claim, outbox, commits, delivery bookkeeping: the worker's own work."""
+        return self.total - self.handler - self.reply_call
+
+
+def measure_event_cost(url: str, corpus: Corpus, fake_url: str, token: str, events: int = 300) -> EventCost:
+    """Handle ``events`` stored events one after another in this process and time who spends the CPU."""
+    import logging
+
+    from bot import create_app
+
+    app = create_app({"DATABASE_URL": url, "LINE_CHANNEL_SECRET": corpus.secret, "LINE_CHANNEL_ACCESS_TOKEN": token,
+                      "LINE_API_BASE_URL": fake_url, "ITA_WORKER_THREADS": "0"})
+    logging.getLogger().setLevel(logging.WARNING)
+    svc = app.extensions["ita"]
+    spent = {"handler": 0.0, "reply_call": 0.0}
+
+    def timed(name: str, function: Any) -> Any:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            started = time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[name] += time.process_time() - started
+
+        return run
+
+    svc.processor.handler = timed("handler", svc.processor.handler)
+    svc.line._call = timed("reply_call", svc.line._call)
+    rng = random.Random(7)
+    texts, weights = [q for q, _ in QUESTIONS], [w for _, w in QUESTIONS]
+
+    def stored(count: int) -> list[int]:
+        sent = [linesim.text_event(linesim.user_source(rng.choice(corpus.users)), rng.choices(texts, weights)[0])
+                for _ in range(count)]
+        return svc.intake.store(sent, datetime.now(UTC))
+
+    for pk in stored(50):  # warm-up
+        svc.processor.process(pk)
+    spent.update(handler=0.0, reply_call=0.0)
+    ids = stored(events)
+    cpu, wall = time.process_time(), time.perf_counter()
+    for pk in ids:
+        svc.processor.process(pk)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    svc.intake.close()
+    svc.engine.dispose()
+    per = 1000 / len(ids)
+    cost = EventCost(len(ids), cpu * per, spent["handler"] * per, spent["reply_call"] * per, wall * per)
+    print(f"  one thread, CPU per event: {cost.total:.2f} ms = handler {cost.handler:.2f} + reply call "
+          f"{cost.reply_call:.2f} + worker machinery {cost.machinery:.2f}; wall {cost.wall:.2f} ms", flush=True)
+    return cost
+
+
+# --- one backend --------------------------------------------------------------------------------
+
+
+@dataclass
+class BackendRun:
+    """Everything measured on one database backend."""
+
+    backend: str
+    server: str
+    bare: WrkResult
+    intake: WrkResult
+    intake_stored: int
+    half: WrkResult
+    probe: FullPathResult  # paced at 15 % of bare for a few seconds: does the full path keep up?
+    full: FullPathResult  # at the rate the full path sustains (15 % of bare when it keeps up)
+    slow: WrkResult  # same rate, LINE holding every reply 2 s
+    backlog: WrkResult  # half the intake rate, workers saturated: acks while the backlog grows
+    cost: EventCost  # CPU per event, one thread, in this process
+    handler_failures: int  # events the dispatcher answered with an apology because its handler raised
+
+
+@dataclass
+class Options:
+    """Command-line options."""
+
+    seconds: float
+    connections: int
+    threads: int
+    worker_threads: int
+    users: int
+    seed: int
+
+
+def app_env(url: str, corpus: Corpus, *, worker_threads: int, fake_url: str, token: str) -> dict[str, str]:
+    """The real app's environment."""
+    env = base_env()
+    env.update(
+        DATABASE_URL=url,
+        LINE_CHANNEL_SECRET=corpus.secret,
+        LINE_CHANNEL_ACCESS_TOKEN=token,
+        LINE_API_BASE_URL=fake_url,
+        LINE_DATA_API_BASE_URL=fake_url,
+        ITA_WORKER_THREADS=str(worker_threads),
+    )
+    return env
+
+
+def bench_backend(backend: str, url: str, corpus: Corpus, options: Options) -> BackendRun:
+    """Measure one backend."""
+    print(f"{backend}: preparing the database ({len(corpus.users)} registered users)", flush=True)
+    engine = prepare_database(url, corpus.users)
+    server = server_version(engine)
+    wrk_args: dict[str, Any] = {"connections": options.connections, "threads": options.threads}
+    seconds = options.seconds
+    token = secrets.token_urlsafe(24)
+    files = corpus.files
+
+    port = free_port()
+    with running(gunicorn_command("bench.bare_app:create_app()", port), base_env(), f"{backend}-bare.log",
+                 f"http://127.0.0.1:{port}/healthz"):
+        run_wrk("bare warm-up", port, files["warm"], 2, **wrk_args)
+        bare = run_wrk("bare", port, files["intake"], seconds, **wrk_args)
+
+    fake_port = free_port()
+    fake_url = f"http://127.0.0.1:{fake_port}"
+    fake_cmd = [sys.executable, "-m", "bot.fakeline", "--port", str(fake_port), "--token", token,
+                "--any-reply-token", "--max-records", "200000"]
+    with running(fake_cmd, {**base_env(), "LINE_CHANNEL_ACCESS_TOKEN": token}, f"{backend}-fakeline.log",
+                 f"{fake_url}/__fake__"):
+        fake = FakeLineClient(fake_url)
+        cost = measure_event_cost(url, corpus, fake_url, token)
+        fake.clear_requests()
+
+        port = free_port()
+        env = app_env(url, corpus, worker_threads=0, fake_url=fake_url, token=token)
+        with running(gunicorn_command("bot:create_app()", port), env, f"{backend}-intake.log",
+                     f"http://127.0.0.1:{port}/healthz"):
+            run_wrk("intake warm-up", port, files["warm"], 2, **wrk_args)
+            before = last_event_pk(engine)
+            intake = run_wrk("intake", port, files["intake"], seconds, **wrk_args)
+            time.sleep(0.3)
+            stored = count_events(engine, before)
+            print(f"  {'':<22} stored {stored} new events", flush=True)
+            half = run_wrk("intake at half rate", port, files["half"], seconds, rate=intake.rps / 2, **wrk_args)
+
+        port = free_port()
+        env = app_env(url, corpus, worker_threads=options.worker_threads, fake_url=fake_url, token=token)
+        with running(gunicorn_command("bot:create_app()", port), env, f"{backend}-full.log",
+                     f"http://127.0.0.1:{port}/healthz"):
+            target = bare.rps * FULL_SHARE * 1.02  # a hair above, so that wrk's pacing does not fall short
+            full_path_run("full warm-up", port, files["warm_full"], 2, min(target, 100), engine, fake, **wrk_args)
+            probe = full_path_run("full path probe", port, files["probe"], PROBE_SECONDS, target, engine, fake,
+                                  **wrk_args)
+            rate = target if probe.kept_up else SUSTAINED_SHARE * probe.answered_rps
+            full = full_path_run("full path", port, files["full"], seconds, rate, engine, fake, **wrk_args)
+            fake.set_delay(SLOW_REPLY_S, REPLY_PATH)
+            slow = run_wrk("acks, LINE takes 2 s", port, files["slow"], seconds / 2, rate=rate, **wrk_args)
+            fake.set_delay(0)
+            backlog = run_wrk("acks, backlog", port, files["backlog"], seconds / 2, rate=intake.rps / 2, **wrk_args)
+    engine.dispose()
+    log_text = (OUT / f"{backend}-full.log").read_text(encoding="utf-8", errors="replace")
+    failed = len(re.findall(r"handling event \S+ \(\w+\) failed", log_text))
+    return BackendRun(backend, server, bare, intake, stored, half, probe, full, slow, backlog, cost, failed)
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+
+def _pct(part: float, whole: float) -> str:
+    return f"{100 * part / whole:.0f} %" if whole else "n/a"
+
+
+def _ok(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def verdicts(run: BackendRun) -> dict[str, bool]:
+    """Each target, met or not."""
+    full = run.full
+    return {
+        "intake": run.intake.rps >= INTAKE_SHARE * run.bare.rps and run.intake.failed == 0,
+        "full": full.kept_up and full.rate >= FULL_SHARE * run.bare.rps and full.load.failed == 0,
+        "ack": run.half.p99 < ACK_P99_MS and run.half.failed == 0,
+        "reply": full.reply_p99 < REPLY_P99_MS,
+        "slow": run.slow.p99 < ACK_P99_MS and run.slow.failed == 0,
+    }
+
+
+def _cpu_per_request_us(result: WrkResult) -> float:
+    return 1e6 * result.cpu.get("app", 0.0) / result.rps if result.rps else math.nan
+
+
+def analysis(runs: Sequence[BackendRun]) -> list[str]:
+    """What the numbers say, computed from them."""
+    lines = ["What the numbers say:", ""]
+    for r in runs:
+        bare_us, intake_us = _cpu_per_request_us(r.bare), _cpu_per_request_us(r.intake)
+        handling_cores = r.full.load.cpu.get("app", 0.0)
+        lines.append(
+            f"- {r.backend}: a bare request costs the app {bare_us:.0f} µs of CPU, a stored webhook request "
+            f"{intake_us:.0f} µs (verify, parse, one group-committed INSERT per batch of concurrent requests); "
+            f"at {_pct(r.intake.rps, r.bare.rps)} of the bare rate the intake used "
+            f"{r.intake.cpu.get('app', 0.0):.2f} cores for the app and {r.intake.cpu.get('wrk', 0.0):.2f} for wrk. "
+            f"An event costs {r.cost.total:.1f} ms of CPU on one thread, {r.cost.handler:.1f} ms of it in the "
+            f"handler (`bot/dispatch.py`, `bot/handlers`, `bot/views`, the `ita_core` queries), "
+            f"{r.cost.reply_call:.1f} ms in the reply call and {r.cost.machinery:.1f} ms in the worker's own "
+            f"claim/outbox/commit work. Even with nothing else to do, the handler alone would cap the full "
+            f"path at {os.cpu_count() or 1} cores / {r.cost.handler:.1f} ms = "
+            f"{1000 * (os.cpu_count() or 1) / r.cost.handler:,.0f} events/s, against "
+            f"{FULL_SHARE * r.bare.rps:,.0f} for 15 % of bare; in the full-path run the app used "
+            f"{handling_cores:.2f} cores for {r.full.rate:,.0f} events/s. "
+            + (
+                f"{r.handler_failures} event(s) were answered with the apology because their handler raised "
+                f"(see `bench/out/webhook/{r.backend}-full.log`)."
+                if r.handler_failures
+                else "No handler raised."
+            )
+        )
+    fake_ms = [1000 * r.full.load.cpu.get("fake LINE", 0.0) / r.full.rate for r in runs if r.full.rate]
+    lines += [
+        "- The fake LINE API answers every call with `Connection: close` (werkzeug's server always does), so "
+        "each reply opens a new TCP connection and the fake starts a thread for it: "
+        + (f"{min(fake_ms):.1f}–{max(fake_ms):.1f} ms" if fake_ms else "some")
+        + " of CPU per reply in the fake, on the same two cores as the app. LINE itself keeps connections open.",
+    ]
+    return lines
+
+
+def render_section(runs: Sequence[BackendRun], info: dict[str, str], options: Options, pg_shown: str) -> str:
+    """The "## Webhook" section of docs/benchmarks.md."""
+    names = [r.backend for r in runs]
+    head = "| measure | " + " | ".join(names) + " | target |"
+    rule = "|---|" + "---|" * len(runs) + "---|"
+
+    def row(label: str, cells: Sequence[str], target: str = "") -> str:
+        return f"| {label} | " + " | ".join(cells) + f" | {target} |"
+
+    lines = [
+        SECTION,
+        "",
+        f"Measured {info['Date']} with `.venv/bin/python -m bench.bench_webhook` (re-run it to refresh this section).",
+        "",
+        "Machine: " + "; ".join(f"{k}: {v}" for k, v in info.items() if k != "Date") + ".",
+        "",
+        "gunicorn, from the Procfile's `web:` line (the same for the bare app): `"
+        + " ".join(gunicorn_command("APP", 0)[1:-3])
+        + "`. In-process worker threads for the full path: "
+        + f"{options.worker_threads} per gunicorn worker. wrk: {options.threads} threads, {options.connections} "
+        + f"connections, {options.seconds:g} s per run; one event per request, {options.users} "
+        + "registered users asking a mix of Thai questions (every results intent, follow-ups, help, greetings).",
+        "",
+        head,
+        rule,
+        row("database", [r.server for r in runs]),
+        row(
+            "other processes on the machine during the bare / intake runs, cores",
+            [f"{r.bare.cpu.get('other', 0.0):.2f} / {r.intake.cpu.get('other', 0.0):.2f}" for r in runs],
+            "0 on a quiet machine",
+        ),
+        row("bare Flask app, req/s (the baseline)", [f"{r.bare.rps:,.0f}" for r in runs], "about 7,000 on this class"),
+        row(
+            "intake only (`ITA_WORKER_THREADS=0`), req/s",
+            [f"{r.intake.rps:,.0f} ({_pct(r.intake.rps, r.bare.rps)}) {_ok(verdicts(r)['intake'])}" for r in runs],
+            "≥ 50 % of bare",
+        ),
+        row("&nbsp;&nbsp;ack p50 / p99 at that rate, ms", [f"{r.intake.p50:.1f} / {r.intake.p99:.1f}" for r in runs]),
+        row(
+            "&nbsp;&nbsp;events stored / requests answered 200",
+            [f"{r.intake_stored:,} / {r.intake.requests - r.intake.failed:,}" for r in runs],
+        ),
+        row(
+            "ack p99 at half the intake rate (intake only), ms",
+            [f"{r.half.p99:.1f} at {r.half.rps:,.0f} req/s {_ok(verdicts(r)['ack'])}" for r in runs],
+            "< 50 ms",
+        ),
+        row(
+            f"full path offered 15 % of bare for {PROBE_SECONDS:g} s: answered/s",
+            [
+                f"{r.probe.answered_rps:,.0f}/s of {r.probe.rate:,.0f}/s offered"
+                + ("" if r.probe.kept_up else f", {r.probe.drain_s:.0f} s backlog")
+                for r in runs
+            ],
+            "keeps up",
+        ),
+        row(
+            "full path sustained: events/s (share of bare), answered",
+            [
+                f"{r.full.rate:,.0f} ({_pct(r.full.rate, r.bare.rps)}); {r.full.answered:,}/{r.full.events:,}"
+                f"{'' if r.full.kept_up else f', {r.full.drain_s:.0f} s backlog'} {_ok(verdicts(r)['full'])}"
+                for r in runs
+            ],
+            "≥ 15 % of bare, every event",
+        ),
+        row(
+            "&nbsp;&nbsp;receipt → reply at the fake LINE, p50 / p99, ms",
+            [f"{r.full.reply_p50:.0f} / {r.full.reply_p99:.0f} {_ok(verdicts(r)['reply'])}" for r in runs],
+            "p99 < 300 ms",
+        ),
+        row("&nbsp;&nbsp;ack p50 / p99 meanwhile, ms", [f"{r.full.load.p50:.1f} / {r.full.load.p99:.1f}" for r in runs]),
+        row(
+            "slow LINE (every reply held 2 s), same rate: ack p50 / p99, ms",
+            [
+                f"{r.slow.p50:.1f} / {r.slow.p99:.1f}, {r.slow.failed} not 200 {_ok(verdicts(r)['slow'])}"
+                for r in runs
+            ],
+            "acks not held up",
+        ),
+        row(
+            "workers saturated (half the intake rate into the full path): ack p50 / p99, ms",
+            [f"{r.backlog.p50:.1f} / {r.backlog.p99:.1f} at {r.backlog.rps:,.0f} req/s" for r in runs],
+        ),
+        row(
+            "CPU per event, one thread: total = handler + reply call + worker machinery, ms",
+            [
+                f"{r.cost.total:.2f} = {r.cost.handler:.2f} + {r.cost.reply_call:.2f} + {r.cost.machinery:.2f}"
+                for r in runs
+            ],
+        ),
+        row(
+            "CPU during the full-path run, cores (app / fake LINE / PostgreSQL / wrk / other)",
+            [" / ".join(f"{r.full.load.cpu.get(g, 0.0):.2f}" for g in CPU_GROUPS) for r in runs],
+            f"{os.cpu_count()} cores",
+        ),
+        "",
+        *analysis(runs),
+        "",
+        "How it is measured:",
+        "",
+        "- Bodies are generated before the servers start (`bench/out/webhook/*.tsv`, one signed body per line, "
+        "each with its own `webhookEventId` and reply token) and sent by `bench/webhook.lua`; every wrk thread "
+        "sends its own share of the lines, so no body is sent twice.",
+        "- *req/s* is wrk's count of answered requests over the run; *ack* latency is wrk's, from writing a request "
+        "to reading its answer. Runs marked with a rate are paced: wrk has no rate limit (wrk2 is not packaged), so "
+        "the script's `delay()` hook schedules each request on an absolute clock (CLOCK_MONOTONIC via LuaJIT's FFI), "
+        "the way wrk2 does without its latency correction.",
+        "- *Full path*: the app with its worker threads (`ITA_WORKER_THREADS`, default 4 per gunicorn worker) and "
+        "the fake LINE API (`python -m bot.fakeline --any-reply-token`, spec and SDK checks on) as a separate "
+        "process. An event is answered when the fake accepted a reply carrying its reply token; *receipt → reply* "
+        "is the fake's record time minus the event's `received_at` in the database (same clock). *answered/s* is "
+        "answers over first receipt to last reply. First a short run offered 15 % of the bare rate: if every "
+        "event is answered within a second of its end, the full path keeps up and the measured run goes at that "
+        f"rate; if not, the measured run goes at {SUSTAINED_SHARE:.0%} of the rate the probe managed, so its "
+        "latencies are those of a rate the full path sustains.",
+        "- *Slow LINE*: the fake holds every reply 2 s (`/__fake__/delay`); the full-path app is driven at the "
+        "full-path rate again, so its acknowledgements compare with the run before.",
+        "- *Workers saturated*: half the intake rate into the full-path app, far above what the workers handle: "
+        "acknowledgements while the backlog grows (it is not drained; the app is stopped).",
+        "- *CPU per event, one thread*: before the servers start, the benchmark stores 300 events and has "
+        "`EventProcessor.process` handle them one after another in its own process, timing CPU (`process_time`) "
+        "inside the handler (`bot.dispatch` with the matcher, handlers, `ita_core` queries and views) and inside "
+        "`LineClient` (the reply: body serialisation and the HTTP call); the rest is the worker's own work "
+        "(claim, outbox row, commits, delivery bookkeeping).",
+        "- *CPU*: from `/proc`, per process group, over each wrk run; *other* is everything else on the machine "
+        "(other people's jobs on a shared machine show up there, and the numbers above are only as good as it is "
+        "small).",
+        "",
+        "Rerun (wrk 4.1 is a prerequisite: `apt-get install -y wrk`; PostgreSQL reachable, trust or a password in the URL):",
+        "",
+        "```sh",
+        f".venv/bin/python -m bench.bench_webhook --pg-url {pg_shown}",
+        "```",
+        "",
+        "The database named in the URL is dropped and recreated (the URL may also come from "
+        f"`{PG_ENV}`); SQLite uses `bench/out/webhook/bench.db`. `--backends sqlite` skips PostgreSQL, "
+        "`--no-doc` leaves this file alone, `--help` lists the rest. Server logs go to `bench/out/webhook/`. "
+        "A run takes about four minutes per backend.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_section(doc: Path, section: str) -> None:
+    """Replace our section of ``doc`` (from its heading to the next ``## `` heading), keeping the rest."""
+    existing = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n\n"
+    start = existing.find(SECTION + "\n")
+    if start < 0:
+        updated = existing.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n"
+    else:
+        following = existing.find("\n## ", start + len(SECTION))
+        rest = existing[following + 1 :] if following >= 0 else ""
+        updated = existing[:start] + section.rstrip("\n") + "\n" + ("\n" + rest if rest else "")
+    doc.write_text(updated, encoding="utf-8")
+
+
+# --- main -------------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark and write the report."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pg-url", default=os.environ.get(PG_ENV) or DEFAULT_PG,
+                        help=f"PostgreSQL database to drop and recreate (default ${PG_ENV} or {DEFAULT_PG})")
+    parser.add_argument("--backends", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
+    parser.add_argument("--seconds", type=float, default=12.0, help="length of each measured wrk run")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--worker-threads", type=int, default=4, help="ITA_WORKER_THREADS for the full path")
+    parser.add_argument("--users", type=int, default=600, help="simulated registered users")
+    parser.add_argument("--seed", type=int, default=20261121)
+    parser.add_argument("--no-doc", action="store_true", help="do not update docs/benchmarks.md")
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install -y wrk")
+    options = Options(args.seconds, args.connections, args.threads, args.worker_threads, args.users, args.seed)
+    OUT.mkdir(parents=True, exist_ok=True)
+    info = machine()
+    print("; ".join(f"{k}: {v}" for k, v in info.items()), flush=True)
+    print("gunicorn " + " ".join(gunicorn_command("APP", 0)[1:]), flush=True)
+
+    per_second = math.ceil(args.seconds)
+    sizes = {
+        "warm": 9_000,
+        "warm_full": 1_000,
+        "intake": 9_000 * per_second,
+        "half": 4_500 * per_second,
+        "probe": 4_000,
+        "full": 1_200 * per_second,
+        "slow": 700 * per_second,
+        "backlog": 2_500 * per_second,
+    }
+    started = time.monotonic()
+    corpus = generate(secrets.token_hex(16), sizes, args.users, args.seed)
+    print(f"generated {sum(sizes.values()):,} signed bodies in {time.monotonic() - started:.1f} s", flush=True)
+
+    runs: list[BackendRun] = []
+    for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
+        if backend == "sqlite":
+            url = fresh_sqlite(OUT / "bench.db")
+        elif backend == "postgresql":
+            url = fresh_pg(args.pg_url)
+        else:
+            raise SystemExit(f"unknown backend {backend!r}")
+        runs.append(bench_backend(backend, url, corpus, options))
+    print(f"done in {time.monotonic() - started:.0f} s", flush=True)
+    for run in runs:
+        print(f"{run.backend}: " + ", ".join(f"{k} {_ok(v)}" for k, v in verdicts(run).items()))
+    if not args.no_doc and runs:
+        pg_shown = make_url(normalise_url(args.pg_url)).render_as_string(hide_password=True)
+        write_section(DOC, render_section(runs, info, options, pg_shown))
+        print(f"updated {DOC.relative_to(ROOT)} ({SECTION})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
