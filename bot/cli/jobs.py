@@ -27,6 +27,16 @@ def _parse_now(value: str | None) -> datetime:
     return moment.astimezone(UTC)
 
 
+def _parse_days(text: str) -> tuple[int, ...]:
+    try:
+        days = tuple(sorted({int(part) for part in text.split(",") if part.strip()}, reverse=True))
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: give whole days, e.g. 7,1,0") from None
+    if not days or any(d < 0 or d > 60 for d in days):
+        raise click.BadParameter(f"{text!r}: days must be 0-60")
+    return days
+
+
 def _sender() -> Sender:
     """The outbox sender for this invocation."""
     from bot.app import utcnow as clock
@@ -46,16 +56,18 @@ def reminders_group() -> None:
 
 @reminders_group.command("run")
 @click.option("--now", "now_text", help="the instant to run at, ISO-8601 (default: now; no zone = ITA_TIMEZONE)")
+@click.option("--days", "days_text", default="7,1,0", show_default=True, help="days before a checkpoint to remind")
 @click.option("--dry-run", is_flag=True, help="show who would be reminded of what, send nothing")
 @click.option("--no-send", is_flag=True, help="queue in the outbox but leave sending to the worker")
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
-def reminders_run(now_text: str | None, dry_run: bool, no_send: bool, as_json: bool) -> None:
+def reminders_run(now_text: str | None, days_text: str, dry_run: bool, no_send: bool, as_json: bool) -> None:
     """One pass of the reminder job at that instant; safe to run twice or concurrently."""
     from bot.jobs.reminders import run_overdue_summaries, run_reminders
 
     now = _parse_now(now_text)
+    offsets = _parse_days(days_text)
     with session_scope() as session:
-        report = run_reminders(session, now, settings().timezone, dry_run=dry_run)
+        report = run_reminders(session, now, settings().timezone, offsets=offsets, dry_run=dry_run)
         if not dry_run:
             report.summaries = run_overdue_summaries(session, now, settings().timezone)
         else:
@@ -117,10 +129,12 @@ def notify_results_command(agency: str, year: int, as_json: bool) -> None:
 
 @click.command("clock")
 @click.option("--interval", type=float, default=300.0, show_default=True, help="seconds between reminder runs")
-def clock(interval: float) -> None:
+@click.option("--days", "days_text", default="7,1,0", show_default=True, help="days before a checkpoint to remind")
+def clock(interval: float, days_text: str) -> None:
     """Run the reminder job (and outbox delivery) on a schedule: the Procfile's clock process."""
     from bot.jobs.reminders import run_overdue_summaries, run_reminders
 
+    offsets = _parse_days(days_text)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     sender = _sender()
@@ -128,7 +142,7 @@ def clock(interval: float) -> None:
         now = utcnow()
         try:
             with session_scope() as session:
-                report = run_reminders(session, now, settings().timezone)
+                report = run_reminders(session, now, settings().timezone, offsets=offsets)
                 run_overdue_summaries(session, now, settings().timezone)
             delivery = sender.deliver_due()
             log.info("reminders: %d new for %d people; sent %d", report.reminders, report.people, delivery.sent)

@@ -110,9 +110,7 @@ def serve(app: Flask) -> tuple[BaseWSGIServer, threading.Thread]:
 
 
 @pytest.fixture
-def make_live_app(
-    database_url: str, fake_line: FakeLine
-) -> Iterator[Callable[..., LiveApp]]:
+def make_live_app(database_url: str, fake_line: FakeLine) -> Iterator[Callable[..., LiveApp]]:
     """Build the real app on a fresh database with the demo data, served on a free port."""
     servers: list[tuple[BaseWSGIServer, Flask]] = []
 

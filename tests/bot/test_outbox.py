@@ -52,7 +52,9 @@ def sender(factory: sessionmaker[Session], fake_line: FakeLine, clock: Clock) ->
 
 def push(factory: sessionmaker[Session], clock: Clock, to: list[str] | None = None, kind: str = "push") -> int:
     with factory() as session:
-        row = enqueue(session, kind=kind, messages=TEXT, now=clock(), recipients=to or [linesim.user_id()], purpose="test")
+        row = enqueue(
+            session, kind=kind, messages=TEXT, now=clock(), recipients=to or [linesim.user_id()], purpose="test"
+        )
         session.commit()
         return row.id
 
@@ -64,7 +66,9 @@ def status(factory: sessionmaker[Session], outbox_id: int) -> OutboxMessage:
         return row
 
 
-def test_push_sent_with_retry_key(factory: sessionmaker[Session], sender: Sender, fake_line: FakeLine, clock: Clock) -> None:
+def test_push_sent_with_retry_key(
+    factory: sessionmaker[Session], sender: Sender, fake_line: FakeLine, clock: Clock
+) -> None:
     oid = push(factory, clock)
     assert sender.deliver(oid) == "sent"
     (request,) = fake_line.accepted("/v2/bot/message/push")
@@ -109,7 +113,9 @@ def test_killed_while_sending_is_resent_with_same_key(
     oid = push(factory, clock)
     with factory() as session:  # as if a process marked it "sending", then died
         session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == oid).values(status="sending", next_attempt_at=clock() + timedelta(minutes=2))
+            update(OutboxMessage)
+            .where(OutboxMessage.id == oid)
+            .values(status="sending", next_attempt_at=clock() + timedelta(minutes=2))
         )
         session.commit()
     assert sender.deliver_due().sent == 0  # lease not expired yet
@@ -163,3 +169,28 @@ def test_multicast(factory: sessionmaker[Session], sender: Sender, fake_line: Fa
     assert request.body["to"] == users
     with factory() as session:
         assert json.loads(session.scalars(select(OutboxMessage.recipients)).one()) == users
+
+
+def test_two_senders_at_once_deliver_each_message_once(
+    factory: sessionmaker[Session], fake_line: FakeLine, clock: Clock
+) -> None:
+    import threading
+
+    ids = [push(factory, clock) for _ in range(20)]
+    senders = [Sender(factory, LineClient(fake_line.base_url, TOKEN), clock) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    reports = []
+
+    def run(sender: Sender) -> None:
+        barrier.wait()
+        reports.append(sender.deliver_due())
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in senders]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(r.sent for r in reports) == 20
+    keys = [r.headers["X-Line-Retry-Key"] for r in fake_line.requests("/v2/bot/message/push")]
+    assert len(keys) == len(set(keys)) == 20
+    assert {status(factory, i).status for i in ids} == {"sent"}

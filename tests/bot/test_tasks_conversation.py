@@ -105,9 +105,7 @@ def test_forged_tap_on_another_agency_is_refused(live: LiveApp) -> None:
         from ita_core.models import Measure
 
         other = get_agency(session, "BMA-TALINGCHAN").id
-        checkpoint = session.scalars(
-            select(Checkpoint).join(Measure).where(Measure.agency_id == other)
-        ).first()
+        checkpoint = session.scalars(select(Checkpoint).join(Measure).where(Measure.agency_id == other)).first()
         assert checkpoint is not None
     answer = json.dumps(tap(live, user, f"intent=my_tasks&action=done&checkpoint={checkpoint.id}"), ensure_ascii=False)
     assert "ไม่พบ" in answer

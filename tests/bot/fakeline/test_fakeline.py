@@ -54,13 +54,20 @@ BUBBLE: dict[str, Any] = {
         "layout": "vertical",
         "contents": [
             {"type": "text", "text": "คะแนน ITA ปี 2567", "weight": "bold", "size": "lg", "wrap": True},
-            {"type": "box", "layout": "horizontal", "contents": [
-                {"type": "text", "text": "IIT", "flex": 2},
-                {"type": "text", "text": "99.35", "align": "end", "color": "#1DB446"},
-            ]},
+            {
+                "type": "box",
+                "layout": "horizontal",
+                "contents": [
+                    {"type": "text", "text": "IIT", "flex": 2},
+                    {"type": "text", "text": "99.35", "align": "end", "color": "#1DB446"},
+                ],
+            },
             {"type": "separator", "margin": "md"},
-            {"type": "button", "style": "primary",
-             "action": {"type": "postback", "label": "ดูรายละเอียด", "data": "action=detail&year=2567"}},
+            {
+                "type": "button",
+                "style": "primary",
+                "action": {"type": "postback", "label": "ดูรายละเอียด", "data": "action=detail&year=2567"},
+            },
         ],
     },
 }
@@ -108,9 +115,11 @@ def send(
         connection.request(method, path, body=data, headers=all_headers)
         response = connection.getresponse()
         payload = response.read()
-        return response.status, json.loads(payload) if payload else None, {
-            key.lower(): value for key, value in response.getheaders()
-        }
+        return (
+            response.status,
+            json.loads(payload) if payload else None,
+            {key.lower(): value for key, value in response.getheaders()},
+        )
     finally:
         connection.close()
 
@@ -132,9 +141,9 @@ def test_reply_with_a_registered_token_is_recorded_as_sent(fake: FakeLine, api: 
     token = fake.register_reply_token()
     flex = FlexMessage(alt_text="คะแนน ITA ปี 2567", contents=FlexContainer.from_dict(BUBBLE))
     quick = QuickReply(items=[QuickReplyItem(action=MessageAction(label="ช่วยเหลือ", text="ช่วยเหลือ"))])
-    answer = api.reply_message(ReplyMessageRequest(
-        reply_token=token, messages=[TextMessage(text="สวัสดีครับ", quick_reply=quick), flex]
-    ))
+    answer = api.reply_message(
+        ReplyMessageRequest(reply_token=token, messages=[TextMessage(text="สวัสดีครับ", quick_reply=quick), flex])
+    )
 
     assert len(answer.sent_messages) == 2
     (record,) = fake.requests(REPLY)
@@ -142,9 +151,11 @@ def test_reply_with_a_registered_token_is_recorded_as_sent(fake: FakeLine, api: 
     assert record.operation == "replyMessage"
     assert record.body["replyToken"] == token
     assert record.messages[0] == {
-        "type": "text", "text": "สวัสดีครับ",
-        "quickReply": {"items": [{"type": "action",
-                                  "action": {"type": "message", "label": "ช่วยเหลือ", "text": "ช่วยเหลือ"}}]},
+        "type": "text",
+        "text": "สวัสดีครับ",
+        "quickReply": {
+            "items": [{"type": "action", "action": {"type": "message", "label": "ช่วยเหลือ", "text": "ช่วยเหลือ"}}]
+        },
     }
     assert record.messages[1]["contents"] == BUBBLE
     assert record.headers["User-Agent"].startswith("line-bot-sdk-python")
@@ -239,9 +250,16 @@ def test_unknown_profiles_are_404_without_generated_profiles() -> None:
 
 def test_rich_menu_lifecycle(fake: FakeLine, api: MessagingApi) -> None:
     menu = RichMenuRequest(
-        size=RichMenuSize(width=2500, height=843), selected=True, name="main", chat_bar_text="เมนู",
-        areas=[RichMenuArea(bounds=RichMenuBounds(x=0, y=0, width=2500, height=843),
-                            action=MessageAction(label="ช่วยเหลือ", text="ช่วยเหลือ"))],
+        size=RichMenuSize(width=2500, height=843),
+        selected=True,
+        name="main",
+        chat_bar_text="เมนู",
+        areas=[
+            RichMenuArea(
+                bounds=RichMenuBounds(x=0, y=0, width=2500, height=843),
+                action=MessageAction(label="ช่วยเหลือ", text="ช่วยเหลือ"),
+            )
+        ],
     )
     rich_menu_id = api.create_rich_menu(menu).rich_menu_id
     with ApiClient(fake.configuration()) as client:
@@ -268,46 +286,102 @@ INVALID_BODIES: list[tuple[str, str, dict[str, Any], str]] = [
     ("no messages", REPLY, {"messages": []}, "messages"),
     ("flex without altText", REPLY, {"messages": [{"type": "flex", "contents": BUBBLE}]}, "messages[0].altText"),
     ("unknown message type", REPLY, {"messages": [{"type": "poem", "text": "x"}]}, "messages[0].type"),
-    ("flex box without layout", REPLY,
-     {"messages": [{"type": "flex", "altText": "x",
-                    "contents": {"type": "bubble", "body": {"type": "box", "contents": []}}}]},
-     "messages[0].contents.body.layout"),
-    ("unknown flex container", REPLY,
-     {"messages": [{"type": "flex", "altText": "x", "contents": {"type": "bubbles"}}]},
-     "messages[0].contents.type"),
-    ("postback data over 300", REPLY,
-     {"messages": [{"type": "template", "altText": "x", "template": {
-         "type": "buttons", "text": "t",
-         "actions": [{"type": "postback", "label": "l", "data": "d" * 301}]}}]},
-     "messages[0].template.actions[0].data"),
-    ("14 quick replies", REPLY,
-     {"messages": [{**_text(), "quickReply": {"items": [
-         {"type": "action", "action": {"type": "message", "label": "a", "text": "a"}}] * 14}}]},
-     "messages[0].quickReply.items"),
-    ("action without type (the SDK refuses it)", REPLY,
-     {"messages": [{**_text(), "quickReply": {"items": [
-         {"type": "action", "action": {"label": "a", "text": "a"}}]}}]},
-     ""),
-    ("altText over 1,500 characters", REPLY,
-     {"messages": [{"type": "flex", "altText": "ก" * 1501, "contents": BUBBLE}]}, "messages[0].altText"),
-    ("carousel of 13 bubbles", REPLY,
-     {"messages": [{"type": "flex", "altText": "x", "contents": {"type": "carousel", "contents": [BUBBLE] * 13}}]},
-     "messages[0].contents.contents"),
+    (
+        "flex box without layout",
+        REPLY,
+        {
+            "messages": [
+                {
+                    "type": "flex",
+                    "altText": "x",
+                    "contents": {"type": "bubble", "body": {"type": "box", "contents": []}},
+                }
+            ]
+        },
+        "messages[0].contents.body.layout",
+    ),
+    (
+        "unknown flex container",
+        REPLY,
+        {"messages": [{"type": "flex", "altText": "x", "contents": {"type": "bubbles"}}]},
+        "messages[0].contents.type",
+    ),
+    (
+        "postback data over 300",
+        REPLY,
+        {
+            "messages": [
+                {
+                    "type": "template",
+                    "altText": "x",
+                    "template": {
+                        "type": "buttons",
+                        "text": "t",
+                        "actions": [{"type": "postback", "label": "l", "data": "d" * 301}],
+                    },
+                }
+            ]
+        },
+        "messages[0].template.actions[0].data",
+    ),
+    (
+        "14 quick replies",
+        REPLY,
+        {
+            "messages": [
+                {
+                    **_text(),
+                    "quickReply": {
+                        "items": [{"type": "action", "action": {"type": "message", "label": "a", "text": "a"}}] * 14
+                    },
+                }
+            ]
+        },
+        "messages[0].quickReply.items",
+    ),
+    (
+        "action without type (the SDK refuses it)",
+        REPLY,
+        {
+            "messages": [
+                {**_text(), "quickReply": {"items": [{"type": "action", "action": {"label": "a", "text": "a"}}]}}
+            ]
+        },
+        "",
+    ),
+    (
+        "altText over 1,500 characters",
+        REPLY,
+        {"messages": [{"type": "flex", "altText": "ก" * 1501, "contents": BUBBLE}]},
+        "messages[0].altText",
+    ),
+    (
+        "carousel of 13 bubbles",
+        REPLY,
+        {"messages": [{"type": "flex", "altText": "x", "contents": {"type": "carousel", "contents": [BUBBLE] * 13}}]},
+        "messages[0].contents.contents",
+    ),
     ("text over 5,000 characters", PUSH, {"to": USER, "messages": [_text("ก" * 5001)]}, "messages[0].text"),
     ("push without to", PUSH, {"messages": [_text()]}, "to"),
     ("push to a malformed ID", PUSH, {"to": "someone", "messages": [_text()]}, "to"),
     ("multicast to 501 users", MULTICAST, {"to": [USER] * 501, "messages": [_text()]}, "to"),
     ("multicast to a malformed ID", MULTICAST, {"to": [USER, "nobody"], "messages": [_text()]}, "to[1]"),
-    ("loading seconds not a multiple of 5", "/v2/bot/chat/loading/start",
-     {"chatId": USER, "loadingSeconds": 7}, "loadingSeconds"),
-    ("loading seconds over 60", "/v2/bot/chat/loading/start",
-     {"chatId": USER, "loadingSeconds": 65}, "loadingSeconds"),
+    (
+        "loading seconds not a multiple of 5",
+        "/v2/bot/chat/loading/start",
+        {"chatId": USER, "loadingSeconds": 7},
+        "loadingSeconds",
+    ),
+    ("loading seconds over 60", "/v2/bot/chat/loading/start", {"chatId": USER, "loadingSeconds": 65}, "loadingSeconds"),
 ]
 
 
-@pytest.mark.parametrize(("path", "body", "prop"), [case[1:] for case in INVALID_BODIES],
-                         ids=[case[0] for case in INVALID_BODIES])
-def test_invalid_bodies_are_rejected_with_line_errors(fake: FakeLine, path: str, body: dict[str, Any], prop: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "body", "prop"), [case[1:] for case in INVALID_BODIES], ids=[case[0] for case in INVALID_BODIES]
+)
+def test_invalid_bodies_are_rejected_with_line_errors(
+    fake: FakeLine, path: str, body: dict[str, Any], prop: str
+) -> None:
     if path == REPLY:
         body = {"replyToken": fake.register_reply_token(), **body}
     status, answer, _ = send(fake, "POST", path, body)
@@ -325,8 +399,9 @@ def test_a_rejected_reply_does_not_spend_its_token(fake: FakeLine) -> None:
     assert send(fake, "POST", REPLY, {"replyToken": token, "messages": [_text()]})[0] == 200
 
 
-@pytest.mark.parametrize(("raw", "content_type"), [(b"{not json", "application/json"),
-                                                    (b'{"messages": []}', "text/plain")])
+@pytest.mark.parametrize(
+    ("raw", "content_type"), [(b"{not json", "application/json"), (b'{"messages": []}', "text/plain")]
+)
 def test_bodies_that_are_not_json_are_rejected(fake: FakeLine, raw: bytes, content_type: str) -> None:
     status, answer, _ = send(fake, "POST", PUSH, raw=raw, headers={"Content-Type": content_type})
     assert status == 400 and answer["message"]
@@ -418,7 +493,9 @@ def test_monthly_quota(fake: FakeLine, api: MessagingApi) -> None:
 def test_exhausted_quota_refuses_pushes_but_not_replies(fake: FakeLine, api: MessagingApi) -> None:
     fake.exhaust_quota()
     with pytest.raises(ApiException) as raised:
-        api.push_message(PushMessageRequest(to=USER, messages=[TextMessage(text="x")]), x_line_retry_key=str(uuid.uuid4()))
+        api.push_message(
+            PushMessageRequest(to=USER, messages=[TextMessage(text="x")]), x_line_retry_key=str(uuid.uuid4())
+        )
     assert raised.value.status == 429
     assert error_body(raised.value)["message"] == "You have reached your monthly limit."
     api.reply_message(text_reply(fake))
@@ -448,8 +525,9 @@ def test_concurrent_senders_are_all_recorded_and_a_retry_key_wins_once(fake: Fak
             for attempt in range(5):
                 key = shared_key if attempt == 0 else str(uuid.uuid4())
                 try:
-                    api.push_message(PushMessageRequest(to=USER, messages=[TextMessage(text=f"{index}")]),
-                                     x_line_retry_key=key)
+                    api.push_message(
+                        PushMessageRequest(to=USER, messages=[TextMessage(text=f"{index}")]), x_line_retry_key=key
+                    )
                     status = 200
                 except ApiException as error:
                     status = error.status
@@ -512,7 +590,9 @@ def test_command_line_entry_serves_with_the_given_token() -> None:
     env = {**os.environ, "LINE_CHANNEL_ACCESS_TOKEN": ""}
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.fakeline", "--port", "0", "--token", "cli-secret-token"],
-        stdout=subprocess.PIPE, text=True, env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         assert process.stdout is not None
@@ -535,14 +615,24 @@ def test_fast_check_agrees_with_jsonschema() -> None:
     bodies: list[Any] = [{"replyToken": "t", **body} for _, path, body, _ in INVALID_BODIES if path == REPLY]
     bodies += [
         {"replyToken": "t", "messages": [_text(), {"type": "flex", "altText": "x", "contents": BUBBLE}]},
-        {"replyToken": "t", "messages": [{"type": "flex", "altText": "x",
-                                          "contents": {"type": "carousel", "contents": [BUBBLE, BUBBLE]}}]},
+        {
+            "replyToken": "t",
+            "messages": [
+                {"type": "flex", "altText": "x", "contents": {"type": "carousel", "contents": [BUBBLE, BUBBLE]}}
+            ],
+        },
         {"replyToken": "t", "messages": [{"type": "sticker", "packageId": "446", "stickerId": "1988"}]},
-        {"replyToken": "t", "messages": [{"type": "image", "originalContentUrl": "not a url",
-                                          "previewImageUrl": "https://example.com/p.png"}]},
+        {
+            "replyToken": "t",
+            "messages": [
+                {"type": "image", "originalContentUrl": "not a url", "previewImageUrl": "https://example.com/p.png"}
+            ],
+        },
         {"replyToken": 5, "messages": [_text()]},
         {"replyToken": "t", "messages": [_text()], "notificationDisabled": "yes"},
-        [], None, "text",
+        [],
+        None,
+        "text",
     ]
     for body in bodies:
         expected = not list(operation.body_validator.iter_errors(body))
@@ -551,9 +641,13 @@ def test_fast_check_agrees_with_jsonschema() -> None:
 
 def test_webhook_bodies_can_be_checked_against_lines_webhook_spec() -> None:
     event = {
-        "type": "message", "mode": "active", "timestamp": 1_700_000_000_000,
-        "source": {"type": "user", "userId": USER}, "webhookEventId": "01HXYZ",
-        "deliveryContext": {"isRedelivery": False}, "replyToken": "r" * 32,
+        "type": "message",
+        "mode": "active",
+        "timestamp": 1_700_000_000_000,
+        "source": {"type": "user", "userId": USER},
+        "webhookEventId": "01HXYZ",
+        "deliveryContext": {"isRedelivery": False},
+        "replyToken": "r" * 32,
         "message": {"type": "text", "id": "1", "quoteToken": "q", "text": "คะแนน"},
     }
     assert webhook_body_errors({"destination": "U" + "f" * 32, "events": [event]}) == []

@@ -144,3 +144,19 @@ def test_new_results_notify_only_latest_year_and_only_where_someone_listens(fact
         register(session, "official")
         notes = notify_new_results(session, [("SAO-A", 2567), ("SAO-A", 2568), ("SAO-B", 2568)], NOW)
     assert [(n.agency_code, n.year, n.recipients) for n in notes] == [("SAO-A", 2568, 1)]
+
+
+def test_reminder_days_are_configurable(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["demo", "load"]).exit_code == 0
+    # 16 Sep 2026 is 14 days before the demo's FY2569 checkpoints: only a 14-day setting sees them.
+    default = runner.invoke(cli, ["reminders", "run", "--now", "2026-09-16T09:00:00", "--dry-run", "--json"])
+    custom = runner.invoke(
+        cli, ["reminders", "run", "--now", "2026-09-16T09:00:00", "--days", "14,3", "--dry-run", "--json"]
+    )
+    assert json.loads(default.output)["due_checkpoints"] == 0
+    assert json.loads(custom.output)["due_checkpoints"] > 0
+    bad = runner.invoke(cli, ["reminders", "run", "--days", "x", "--dry-run"])
+    assert bad.exit_code != 0

@@ -136,8 +136,15 @@ def test_slots(matcher: IntentMatcher, text: str, expected: dict[str, Any]) -> N
 
 @pytest.mark.parametrize(
     ("digits", "ce", "value"),
-    [("2567", False, 2567), ("2024", False, 2567), ("67", False, 2567), ("24", True, 2567),
-     ("24", False, 2567), ("1234", False, None), ("05", False, None)],
+    [
+        ("2567", False, 2567),
+        ("2024", False, 2567),
+        ("67", False, 2567),
+        ("24", True, 2567),
+        ("24", False, 2567),
+        ("1234", False, None),
+        ("05", False, None),
+    ],
 )
 def test_year_value(digits: str, ce: bool, value: int | None) -> None:
     assert year_value(digits, ce=ce) == value

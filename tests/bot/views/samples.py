@@ -106,7 +106,9 @@ def long_comparison() -> Comparison:
 def trend_five_years(name: str = LONG_NAME) -> Trend:
     """2563 (letter scale) to 2567, then 2568 without indicators."""
     history = [
-        agency_year(2563, ["100", "97.25", "99.88", "99.63", "100", "95.07", "94.98", "92.74", "88.78", "87.50"], name=name),
+        agency_year(
+            2563, ["100", "97.25", "99.88", "99.63", "100", "95.07", "94.98", "92.74", "88.78", "87.50"], name=name
+        ),
         agency_year(2564, ["90"] * 10, name=name),
         agency_year(2565, ["90"] * 10, name=name),
         agency_year(2566, ["80", "85", "90", "95", "100", "70", "75", "80", "60", "50"], name=name),

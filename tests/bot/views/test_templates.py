@@ -49,23 +49,21 @@ def _cases() -> dict[str, Callable[[], Messages]]:
             r, 9, s.analysis(r), s.recommendations_for(r, indicator=9)[:3], s.comparison()
         ),
         "sub-indicator 9.2": lambda: views.indicator_messages(r, 9, None, (), s.comparison(), sub_indicator="9.2"),
-        "indicator 4, null titles": lambda: views.indicator_messages(long, 4, s.analysis(long), (), s.long_comparison()),
+        "indicator 4, null titles": lambda: views.indicator_messages(
+            long, 4, s.analysis(long), (), s.long_comparison()
+        ),
         "indicator without score": lambda: views.indicator_messages(s.agency_year(2568, ["90"] * 10), 10),
         "indicator out of range": lambda: views.indicator_messages(r, 11),
         "tool OIT": lambda: views.tool_messages(r, "OIT", s.comparison()),
         "tools, EIT parts": lambda: views.tool_messages(long, None, s.long_comparison()),
-        "item o23": lambda: views.question_messages(
-            r, "o23", s.comparison(), s.recommendations_for(r, question="o23")
-        ),
+        "item o23": lambda: views.question_messages(r, "o23", s.comparison(), s.recommendations_for(r, question="o23")),
         "item with null title": lambda: views.question_messages(long, "I10"),
         "item without score": lambda: views.question_messages(s.chiangphin_2567(), "o5"),
         "unknown item": lambda: views.question_messages(r, "o99"),
         "compare": lambda: views.compare_messages(s.comparison()),
         "compare, long name": lambda: views.compare_messages(s.long_comparison()),
         "trend": lambda: views.trend_messages(s.trend_five_years()),
-        "trend, one year": lambda: views.trend_messages(
-            Trend("X", CHIANGPHIN, s.trend_five_years().points[-1:], [])
-        ),
+        "trend, one year": lambda: views.trend_messages(Trend("X", CHIANGPHIN, s.trend_five_years().points[-1:], [])),
         "strengths": lambda: views.strengths_messages(s.analysis(r)),
         "strengths, none": lambda: views.strengths_messages(s.analysis(long, "95")),
         "weaknesses 90": lambda: views.weaknesses_messages(s.analysis(long, "90")),
@@ -94,7 +92,10 @@ def _cases() -> dict[str, Callable[[], Messages]]:
             [("indicator_score", {"indicator": 9, "year": None}), ("tool_score", {"tool": "OIT"}), ("weaknesses", {})]
         ),
         "clarify, labels and data": lambda: views.clarify_messages(
-            [(f"ตัวชี้วัดที่ {n} การเปิดเผยข้อมูลต่อสาธารณะทั้งหมด", postback_data("indicator_score", indicator=n)) for n in (9, 9, 10, 4, 5)]
+            [
+                (f"ตัวชี้วัดที่ {n} การเปิดเผยข้อมูลต่อสาธารณะทั้งหมด", postback_data("indicator_score", indicator=n))
+                for n in (9, 9, 10, 4, 5)
+            ]
         ),
         "no data": lambda: views.no_data_messages(
             2560, [2563, 2566, 2567, 2568], intent="indicator_score", slots={"indicator": 9, "year": 2560}
@@ -214,7 +215,12 @@ def test_bars_are_proportional_and_coloured_by_target() -> None:
 
 
 def test_long_thai_names_wrap() -> None:
-    for case in ("overall, long name, own target, public", "tools, EIT parts", "ranking, type", "welcome, default agency"):
+    for case in (
+        "overall, long name, own target, public",
+        "tools, EIT parts",
+        "ranking, type",
+        "welcome, default agency",
+    ):
         nodes = [t for t in _texts(CASES[case]()) if s.LONG_NAME in t["text"]]
         assert nodes, case
         assert all(t.get("wrap") is True for t in nodes), case
@@ -248,8 +254,7 @@ def test_recommendations_are_a_carousel_of_at_most_ten() -> None:
 
 def test_oversized_carousel_is_trimmed_to_fit() -> None:
     huge = [
-        Recommendation(f"r{n}", "ก" * 2000, ("ข" * 600,) * 4, "indicator", "9", "เหตุผล", None, 3)
-        for n in range(14)
+        Recommendation(f"r{n}", "ก" * 2000, ("ข" * 600,) * 4, "indicator", "9", "เหตุผล", None, 3) for n in range(14)
     ]
     (message,) = views.recommendations_messages(s.chiangphin_2568(), huge)
     assert json_size(message["contents"]) <= 50_000
@@ -272,7 +277,12 @@ def test_clarify_offers_three_guesses_and_help() -> None:
     assert parse_postback(buttons[0]["data"]) == ("indicator_score", {"indicator": 9})
     (capped,) = CASES["clarify, labels and data"]()
     assert len(capped["quickReply"]["items"]) == 4
-    assert [parse_postback(i["action"]["data"])[1].get("indicator") for i in capped["quickReply"]["items"]] == [9, 10, 4, None]
+    assert [parse_postback(i["action"]["data"])[1].get("indicator") for i in capped["quickReply"]["items"]] == [
+        9,
+        10,
+        4,
+        None,
+    ]
 
 
 def test_no_data_lists_the_years_and_reasks_the_question() -> None:
@@ -362,19 +372,43 @@ def test_quick_replies_are_capped_deduplicated_and_labels_cut() -> None:
 
 
 def test_check_messages_reports_each_broken_limit() -> None:
-    bubble = {"type": "bubble", "body": {"type": "box", "layout": "vertical", "contents": [{"type": "text", "text": "x"}]}}
-    big = {"type": "bubble", "body": {"type": "box", "layout": "vertical", "contents": [{"type": "text", "text": "ก" * 11_000}]}}
+    bubble = {
+        "type": "bubble",
+        "body": {"type": "box", "layout": "vertical", "contents": [{"type": "text", "text": "x"}]},
+    }
+    big = {
+        "type": "bubble",
+        "body": {"type": "box", "layout": "vertical", "contents": [{"type": "text", "text": "ก" * 11_000}]},
+    }
     long_label = {"type": "postback", "label": "ก" * 21, "data": "intent=help"}
     messages: Messages = [
         {"type": "flex", "altText": "ก" * 1501, "contents": bubble},
         {"type": "flex", "altText": "x", "contents": {"type": "carousel", "contents": [bubble] * 13}},
         {"type": "flex", "altText": "x", "contents": big},
         {"type": "text", "text": "x", "quickReply": {"items": [{"type": "action", "action": long_label}] * 14}},
-        {"type": "text", "text": "x", "quickReply": {"items": [{"type": "action", "action": {"type": "postback", "label": "x", "data": "intent=nope&" + "a" * 300}}]}},
+        {
+            "type": "text",
+            "text": "x",
+            "quickReply": {
+                "items": [
+                    {"type": "action", "action": {"type": "postback", "label": "x", "data": "intent=nope&" + "a" * 300}}
+                ]
+            },
+        },
         {"type": "text", "text": ""},
     ]
     problems = "\n".join(check_messages(messages, sdk=False))
-    for expected in ("6 messages", "altText: 1501", "13 bubbles", "bytes, LINE allows 30000", "14 items", "is 21 characters", "LINE allows 300", "known intent", "empty"):
+    for expected in (
+        "6 messages",
+        "altText: 1501",
+        "13 bubbles",
+        "bytes, LINE allows 30000",
+        "14 items",
+        "is 21 characters",
+        "LINE allows 300",
+        "known intent",
+        "empty",
+    ):
         assert expected in problems
 
 
@@ -407,4 +441,7 @@ def test_templates_folder_override(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 def test_choice_postback_data_goes_through_postback_data() -> None:
     choice = Choice.of("จุดอ่อน", "weaknesses", year=2568)
     assert choice.data == postback_data("weaknesses", year=2568) == "intent=weaknesses&year=2568"
-    assert json.loads(json.dumps(views.text_message("x", [choice])))["quickReply"]["items"][0]["action"]["displayText"] == "จุดอ่อน"
+    assert (
+        json.loads(json.dumps(views.text_message("x", [choice])))["quickReply"]["items"][0]["action"]["displayText"]
+        == "จุดอ่อน"
+    )

@@ -247,8 +247,14 @@ def _wait(condition: Callable[[], Any], timeout: float, what: str) -> Any:
 def chromium_page(binary: str, width: int = 800, height: int = 1000, scale: float = 1.0) -> Iterator[Page]:
     """Start headless Chromium on a throw-away profile and yield its first page, driven over CDP."""
     profile = Path(tempfile.mkdtemp(prefix="ita-chromium-"))
-    command = [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0",
-               f"--window-size={width},{height}", "about:blank"]
+    command = [
+        binary,
+        *CHROMIUM_FLAGS,
+        f"--user-data-dir={profile}",
+        "--remote-debugging-port=0",
+        f"--window-size={width},{height}",
+        "about:blank",
+    ]
     # Chromium is chatty on stderr; a pipe nobody reads could block it, so it goes to a file.
     with tempfile.TemporaryFile() as log:
         yield from _run(command, profile, log, width, height, scale)
@@ -275,8 +281,9 @@ def _run(command: list[str], profile: Path, log: IO[bytes], width: int, height: 
         )
         ws = WebSocket(targets[0]["webSocketDebuggerUrl"])
         page = Page(ws)
-        page.send("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=scale,
-                  mobile=False)
+        page.send(
+            "Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=scale, mobile=False
+        )
         page.send("Runtime.enable")
         yield page
     finally:

@@ -117,7 +117,11 @@ def test_rows_are_stored_as_the_orm_stores_them(engine: Engine) -> None:
         assert row.payload == event_row(event, now)["payload"]
         assert row.received_at == now
         assert (row.type, row.source_type, row.user_id, row.chat_id, row.reply_token, row.timestamp_ms) == (
-            "message", "user", event["source"]["userId"], event["source"]["userId"], event["replyToken"],
+            "message",
+            "user",
+            event["source"]["userId"],
+            event["source"]["userId"],
+            event["replyToken"],
             event["timestamp"],
         )
         assert (row.status, row.attempts, row.claimed_until) == ("pending", 0, None)

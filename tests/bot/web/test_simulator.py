@@ -31,7 +31,9 @@ OVERALL_SCORE = "90.42"  # อบต.เชียงพิณ, 2568, in the demo
 INDICATOR_9_SCORE = "80.00"
 
 
-def call(live: LiveApp, method: str, path: str, body: Any = None, content_type: str = "application/json") -> tuple[int, Any]:
+def call(
+    live: LiveApp, method: str, path: str, body: Any = None, content_type: str = "application/json"
+) -> tuple[int, Any]:
     data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode("utf-8"))
     request = urllib.request.Request(live.url + path, data=data, method=method, headers={"Content-Type": content_type})
     try:
@@ -208,7 +210,9 @@ def require_chromium() -> str:
 
 
 def text_of(page: Page, selector: str) -> str:
-    return str(page.evaluate(f"[...document.querySelectorAll({json.dumps(selector)})].map(e => e.innerText).join('\\n')"))
+    return str(
+        page.evaluate(f"[...document.querySelectorAll({json.dumps(selector)})].map(e => e.innerText).join('\\n')")
+    )
 
 
 def count(page: Page, selector: str) -> int:
@@ -223,8 +227,13 @@ def picture(page: Page, first_question: str, width: int, path: Path) -> None:
         " const top = row.getBoundingClientRect().top - chat.getBoundingClientRect().top + chat.scrollTop - 8;"
         " return {top: top, height: chat.scrollHeight - top + (document.documentElement.clientHeight - chat.clientHeight)}; })()"
     )
-    page.send("Emulation.setDeviceMetricsOverride", width=width, height=min(int(frame["height"]) + 2, 4000),
-              deviceScaleFactor=1, mobile=False)
+    page.send(
+        "Emulation.setDeviceMetricsOverride",
+        width=width,
+        height=min(int(frame["height"]) + 2, 4000),
+        deviceScaleFactor=1,
+        mobile=False,
+    )
     page.evaluate(f"document.getElementById('chat').scrollTop = {frame['top']}")
     time.sleep(0.3)  # let the layout settle before the picture
     assert page.screenshot(path).startswith(b"\x89PNG\r\n\x1a\n")
@@ -250,10 +259,14 @@ def test_chat_page_in_headless_chromium(make_live_app: Callable[..., LiveApp], t
         )
         assert "คะแนนรวม" in text_of(page, ".row-mine")
         assert page.evaluate("document.getElementById('input').value") == ""
-        overall = "[...document.querySelectorAll('.fx-message')].find(m => m.innerText.includes('" + OVERALL_SCORE + "'))"
+        overall = (
+            "[...document.querySelectorAll('.fx-message')].find(m => m.innerText.includes('" + OVERALL_SCORE + "'))"
+        )
         assert page.evaluate(f"{overall}.title.includes('{OVERALL_SCORE}')"), "altText is the tooltip"
         # Drawn like LINE: mega bubbles 300 px wide, side by side in a carousel; bars as wide as the score.
-        widths = page.evaluate(f"[...{overall}.querySelectorAll('.fx-bubble')].map(b => b.getBoundingClientRect().width)")
+        widths = page.evaluate(
+            f"[...{overall}.querySelectorAll('.fx-bubble')].map(b => b.getBoundingClientRect().width)"
+        )
         assert widths and all(abs(w - 300) < 1 for w in widths), widths
         bars = page.evaluate(
             f"[...{overall}.querySelectorAll('.fx-box')].filter(b => b.style.width.endsWith('%')).map(b =>"

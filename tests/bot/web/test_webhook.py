@@ -128,7 +128,9 @@ def test_crash_between_storing_and_handling(make_live_app: Callable[..., LiveApp
     assert sorted(calls) == sorted(e["webhookEventId"] for e in events)
     with make_session_factory(engine)() as session:
         assert session.scalar(select(func.count()).where(WebhookEvent.status == "done")) == 3
-        assert session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "sent")) == 3
+        assert (
+            session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "sent")) == 3
+        )
     engine.dispose()
 
 
