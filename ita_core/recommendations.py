@@ -32,7 +32,8 @@ from typing import Literal, NoReturn
 
 from ita_core.errors import FrameworkError, ScoreInputError, UnknownYear
 from ita_core.framework import TOOLS, Framework, Tool, get_framework, normalize_question_code
-from ita_core.numbers import HUNDRED, mean, parse_decimal, round2
+from ita_core.numbers import HUNDRED, mean, round2
+from ita_core.scoring import check_score
 
 RECOMMENDATION_DIR = Path(__file__).parent / "data" / "recommendations"
 COMMON_FILE = "common.json"
@@ -153,7 +154,7 @@ def recommend(
     """
     lib = library if library is not None else load_library()
     framework = get_framework(year)
-    goal = _score(target, "target")
+    goal = check_score(target, "target")
     ind_scores = _indicator_scores(indicators)
     item_scores = _item_scores(items or {}, framework)
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
@@ -368,22 +369,12 @@ def _expand(needs: Sequence[_Need], limit: int) -> list[Recommendation]:
 # --- input checks -----------------------------------------------------------------------------
 
 
-def _score(value: object, what: str) -> Decimal:
-    try:
-        number = parse_decimal(value)
-    except ValueError as exc:
-        raise ScoreInputError(f"{what}: {exc}") from None
-    if not Decimal(0) <= number <= HUNDRED:
-        raise ScoreInputError(f"{what}: {number} is outside 0-100")
-    return number
-
-
 def _indicator_scores(indicators: Mapping[int, Decimal]) -> dict[int, Decimal]:
     scores: dict[int, Decimal] = {}
     for number, value in indicators.items():
         if isinstance(number, bool) or not isinstance(number, int) or number not in INDICATOR_NUMBERS:
             raise ScoreInputError(f"unknown indicator {number!r}: indicators are numbered 1-10")
-        scores[number] = _score(value, f"indicator {number}")
+        scores[number] = check_score(value, f"indicator {number}")
     return scores
 
 
@@ -393,7 +384,7 @@ def _item_scores(items: Mapping[str, Decimal], framework: Framework) -> dict[str
         code = normalize_question_code(raw) if isinstance(raw, str) else None
         if code is None or code not in framework.questions:
             raise ScoreInputError(f"no item {raw!r} in the FY{framework.year} framework")
-        scores[code] = _score(value, f"item {code}")
+        scores[code] = check_score(value, f"item {code}")
     return scores
 
 
