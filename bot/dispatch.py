@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Protocol
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
@@ -170,13 +172,8 @@ class Dispatcher:
         """Keep the question so a follow-up with only a year or indicator can continue it."""
         if not ctx.chat_id or ctx.intent in ("unknown", "help", "greeting", "register"):
             return
-        row = ctx.session.get(Conversation, ctx.chat_id)
         slots = json.dumps({k: v for k, v in ctx.slots.items() if v is not None}, ensure_ascii=False)
-        if row is None:
-            ctx.session.add(Conversation(chat_id=ctx.chat_id, intent=ctx.intent, slots=slots, updated_at=ctx.now))
-        else:
-            row.intent, row.slots, row.updated_at = ctx.intent, slots, ctx.now
-        ctx.session.flush()
+        save_conversation(ctx.session, ctx.chat_id, ctx.now, intent=ctx.intent, slots=slots, updated_at=ctx.now)
 
     def previous(self, session: Session, chat_id: str | None, now: datetime) -> tuple[str, dict[str, Any]] | None:
         """The chat's last question if it was asked within the follow-up window."""
@@ -186,6 +183,23 @@ class Dispatcher:
         if row is None or row.intent is None or now - row.updated_at > FOLLOW_UP_WINDOW:
             return None
         return row.intent, json.loads(row.slots)
+
+
+def save_conversation(session: Session, chat_id: str, now: datetime, **values: Any) -> None:
+    """Insert or update a chat's conversation row in one statement.
+
+    Two events of one chat may be handled at once (two worker threads): a read-then-insert would
+    let both insert and the second fail on the primary key. ``INSERT … ON CONFLICT DO UPDATE``
+    leaves the row as the event that committed last wrote it. On update only the columns given
+    change; a new row has no intent or slots unless given, and ``updated_at`` = ``now``.
+    """
+    session.flush()  # changes made to a loaded row earlier in this event go first (it is expired below)
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(Conversation).values({"slots": "{}", "updated_at": now, **values, "chat_id": chat_id})
+    session.execute(stmt.on_conflict_do_update(index_elements=["chat_id"], set_=values))
+    for loaded in list(session.identity_map.values()):  # a row read earlier in this event is stale now
+        if isinstance(loaded, Conversation) and loaded.chat_id == chat_id:
+            session.expire(loaded)
 
 
 def merge_follow_up(previous: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from bot.dispatch import Ctx, Messages, NeedsRegistration
+from bot.dispatch import Ctx, Messages, NeedsRegistration, save_conversation
 from bot.views import messages as views
 from ita_core import measures as service
 from ita_core.fiscal import fiscal_year_of, local_today
@@ -93,13 +93,8 @@ def _await(ctx: Ctx, what: str | None) -> None:
     """Remember (or forget) that the person's next text is a progress note."""
     if ctx.chat_id is None:
         return
-    row = ctx.session.get(Conversation, ctx.chat_id)
-    if row is None:
-        row = Conversation(chat_id=ctx.chat_id, intent=None, slots="{}", updated_at=ctx.now)
-        ctx.session.add(row)
-    row.awaiting = what
-    row.awaiting_until = ctx.now + PROGRESS_WINDOW if what else None
-    ctx.session.flush()
+    until = ctx.now + PROGRESS_WINDOW if what else None
+    save_conversation(ctx.session, ctx.chat_id, ctx.now, awaiting=what, awaiting_until=until)
 
 
 def take_progress_note(ctx: Ctx, text: str) -> Messages | None:

@@ -1,0 +1,96 @@
+"""The conversation row is written with one insert-or-update, so concurrent events of a chat never collide."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from bot.dispatch import save_conversation
+from ita_core.db import make_engine, make_session_factory, unit_of_work, upgrade
+from ita_core.models import Conversation
+
+NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def test_new_row_then_update_keeps_columns_not_given(db: Engine) -> None:
+    factory = make_session_factory(db)
+    with unit_of_work(factory) as session:
+        save_conversation(session, "U1", NOW, awaiting="progress_note:1:", awaiting_until=NOW + timedelta(minutes=5))
+    with unit_of_work(factory) as session:
+        row = session.get(Conversation, "U1")
+        assert row is not None and row.intent is None and row.slots == "{}" and row.updated_at == NOW
+        later = NOW + timedelta(minutes=1)
+        save_conversation(session, "U1", later, intent="overall_score", slots='{"year": 2568}', updated_at=later)
+        # the row loaded above is refreshed, not left stale
+        assert row.intent == "overall_score"
+    with unit_of_work(factory) as session:
+        row = session.get(Conversation, "U1")
+        assert row is not None
+        assert (row.intent, row.slots, row.awaiting) == ("overall_score", '{"year": 2568}', "progress_note:1:")
+        assert row.updated_at == NOW + timedelta(minutes=1)
+
+
+def test_unflushed_change_to_a_loaded_row_is_kept(db: Engine) -> None:
+    factory = make_session_factory(db)
+    with unit_of_work(factory) as session:
+        save_conversation(session, "U2", NOW, awaiting="x")
+    with unit_of_work(factory) as session:
+        row = session.get(Conversation, "U2")
+        assert row is not None
+        row.awaiting = None  # as take_progress_note does, then the handler remembers the question
+        save_conversation(session, "U2", NOW, intent="trend", updated_at=NOW)
+    with unit_of_work(factory) as session:
+        row = session.get(Conversation, "U2")
+        assert row is not None and (row.awaiting, row.intent) == (None, "trend")
+
+
+def test_two_events_of_one_chat_at_once_both_succeed(db: Engine) -> None:
+    """The first transaction has inserted the row and not committed when the second writes it."""
+    factory = make_session_factory(db)
+    first_wrote, second_started = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            first_wrote.wait(10)
+            with unit_of_work(factory) as session:
+                seen = session.scalars(select(Conversation)).all()
+                # PostgreSQL: the first insert is not visible yet (the old read-then-insert failed here);
+                # SQLite: this transaction began only after the first committed (one writer at a time)
+                assert len(seen) == (0 if db.dialect.name == "postgresql" else 1)
+                second_started.set()
+                save_conversation(session, "C1", NOW, intent="weaknesses", updated_at=NOW)
+        except BaseException as exc:
+            errors.append(exc)
+            second_started.set()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    session: Session = factory()
+    try:
+        save_conversation(session, "C1", NOW, intent="strengths", updated_at=NOW)
+        first_wrote.set()
+        second_started.wait(10)
+        # give the second writer time to reach its INSERT (it waits for this commit on PostgreSQL)
+        thread.join(0.3)
+        session.commit()
+    finally:
+        session.close()
+    thread.join(10)
+    assert errors == []
+    with unit_of_work(factory) as check:
+        row = check.get(Conversation, "C1")
+        assert row is not None and row.intent == "weaknesses"
