@@ -28,6 +28,7 @@ class Settings:
     admin_token: str | None
     port: int
     default_agency: str | None
+    answer_cache: int = 2048  # answers about results kept per process (0: none)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, read_dotenv: bool = True) -> Settings:
@@ -47,6 +48,9 @@ class Settings:
         if not port_text.isdigit():
             raise ConfigError(f"PORT={port_text!r} is not a port number")
         database_url = env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+        cache_text = (env.get("ITA_ANSWER_CACHE") or "2048").strip()
+        if not cache_text.isdigit():
+            raise ConfigError(f"ITA_ANSWER_CACHE={cache_text!r} is not a whole number of answers (0 turns it off)")
         return cls(
             database_url=database_url,
             line_channel_secret=env.get("LINE_CHANNEL_SECRET") or None,
@@ -57,4 +61,5 @@ class Settings:
             admin_token=env.get("ITA_ADMIN_TOKEN") or None,
             port=int(port_text),
             default_agency=(env.get("ITA_DEFAULT_AGENCY") or "").strip().upper() or None,
+            answer_cache=int(cache_text),
         )

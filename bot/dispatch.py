@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -19,9 +19,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from bot.answers import CACHEABLE, AnswerCache, answer_key
 from bot.config import Settings
 from bot.postback import parse_postback
-from ita_core import accounts
+from ita_core import accounts, generation
 from ita_core.errors import AgencyNotFound, ItaError, NoResults, UnknownYear
 from ita_core.models import Conversation, LineUser
 
@@ -89,11 +90,29 @@ class Ctx:
         """Whether the sender's account is linked to an agency."""
         return self.user is not None and self.user.agency_id is not None
 
+    def asking(self, intent: str, values: Mapping[str, Any]) -> Ctx:
+        """The same chat and sender, asking ``intent`` with ``values`` (slots and extras)."""
+        slots, extras = _split_slots(values)
+        return replace(self, intent=intent, slots=slots, extras=extras)
+
     def require_agency(self) -> str:
         """The agency to answer about; NeedsAgency when there is none."""
         if self.agency_code is None:
             raise NeedsAgency("no agency for this chat")
         return self.agency_code
+
+
+class _NotKept(Exception):
+    """An answer (an apology) that is sent but not kept in the answer cache."""
+
+    def __init__(self, messages: Messages) -> None:
+        super().__init__("answer not kept")
+        self.messages = messages
+
+
+def _split_slots(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every slot of the contract (None when not given), and the other values apart."""
+    return {name: values.get(name) for name in SLOT_NAMES}, {k: v for k, v in values.items() if k not in SLOT_NAMES}
 
 
 IntentHandler = Callable[[Ctx], Messages]
@@ -110,8 +129,10 @@ class Dispatcher:
         intents: Mapping[str, IntentHandler],
         events: Mapping[str, EventHandlerFn],
         replies: Any,
+        answers: AnswerCache | None = None,
     ) -> None:
         self.settings = settings
+        self.answers = answers if answers is not None else AnswerCache(settings.answer_cache)
         self.matcher = matcher
         self.intents = MappingProxyType(dict(intents))
         self.events = MappingProxyType(dict(events))
@@ -141,15 +162,30 @@ class Dispatcher:
         chat_id = source.get("groupId") or source.get("roomId") or uid
         agency = accounts.user_agency(session, user)
         code = agency.code if agency is not None else self.settings.default_agency
-        full_slots = {name: slots.get(name) for name in SLOT_NAMES}
-        extras = {k: v for k, v in slots.items() if k not in SLOT_NAMES}
+        full_slots, extras = _split_slots(slots)
         return Ctx(session, now, self.settings, event, intent, full_slots, user, chat_id, in_group, code, extras)
 
     def run_intent(self, ctx: Ctx) -> Messages:
-        """Run the intent's handler, mapping expected errors to Thai replies."""
-        handler = self.intents.get(ctx.intent) or self.intents["unknown"]
+        """Run the intent's handler, mapping expected errors to Thai replies.
+
+        Answers about results come from the answer cache when the same question about the same
+        agency was answered since the results last changed (see ``bot.answers``).
+        """
         if ctx.intent in PRIVATE_INTENTS and ctx.in_group:
             return self.replies.private_in_group_messages()
+        if ctx.intent in CACHEABLE and self.answers.size > 0:
+            key = answer_key(ctx.intent, ctx.agency_code, ctx.in_group, ctx.slots, ctx.extras)
+            try:
+                return self.answers.get_or_build(
+                    generation.current(ctx.session), key, lambda: self._answer(ctx, keepable=True)
+                )
+            except _NotKept as answered:
+                return answered.messages
+        return self._answer(ctx)
+
+    def _answer(self, ctx: Ctx, *, keepable: bool = False) -> Messages:
+        """The handler's answer; with ``keepable``, one that must not be cached raises _NotKept."""
+        handler = self.intents.get(ctx.intent) or self.intents["unknown"]
         try:
             return handler(ctx)
         except NoResults as exc:
@@ -164,6 +200,8 @@ class Dispatcher:
             return self.replies.needs_registration_messages()
         except ItaError as exc:
             log.info("domain error on event %s: %s", ctx.event.get("webhookEventId"), type(exc).__name__)
+            if keepable:
+                raise _NotKept(self.replies.apology_messages()) from exc
             return self.replies.apology_messages()
 
     # --- conversation memory ------------------------------------------------------------------

@@ -34,6 +34,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from ita_core import generation  # noqa: F401  (installs the listeners that count changes to results)
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 

@@ -350,3 +350,16 @@ class ReminderLog(Base):
     offset_days: Mapped[int] = mapped_column()  # 7, 1, 0 days before; -1 for the end of a snooze
     sent_on: Mapped[date] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DataGeneration(Base):
+    """A counter that goes up with every committed change to a group of tables (see ita_core.generation).
+
+    ``results``: agencies and their results. Anything built only from those (a chat answer about
+    an agency's scores) stays valid for as long as the counter has not moved.
+    """
+
+    __tablename__ = "data_generation"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)

@@ -23,11 +23,11 @@ def on_message(d: Dispatcher, session: Session, event: dict[str, Any], now: date
     message = event.get("message") or {}
     if message.get("type") != "text" or not isinstance(message.get("text"), str):
         return views.non_text_messages(str(message.get("type") or ""))
-    source = event.get("source") or {}
-    chat_id = source.get("groupId") or source.get("roomId") or source.get("userId")
-    if source.get("type") == "user":
+    base = d.context(session, event, now, "unknown", {})  # who asks, where: looked up once per event
+    chat_id = base.chat_id
+    if (event.get("source") or {}).get("type") == "user":
         # A person asked to report progress: this text is the note, not a question.
-        noted = measures.take_progress_note(d.context(session, event, now, "my_tasks", {}), message["text"])
+        noted = measures.take_progress_note(base, message["text"])
         if noted is not None:
             return noted
     match = d.matcher(message["text"])
@@ -45,7 +45,7 @@ def on_message(d: Dispatcher, session: Session, event: dict[str, Any], now: date
         if len(unique) > 1:  # with a single reading there is nothing to choose between: answer it
             return views.clarify_messages([(c, slots) for c in unique[:3]])
     extras = {k: v for k, v in (getattr(match, "extras", None) or {}).items() if k in ("years_back",)}
-    ctx = d.context(session, event, now, intent, {**slots, **extras})
+    ctx = base.asking(intent, {**slots, **extras})
     answer = d.run_intent(ctx)
     d.remember(ctx)
     return answer
