@@ -13,8 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
+from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -23,12 +24,14 @@ from bot.answers import CACHEABLE, AnswerCache, answer_key
 from bot.config import Settings
 from bot.postback import parse_postback
 from ita_core import accounts, generation
+from ita_core.accounts import Person
 from ita_core.errors import AgencyNotFound, ItaError, NoResults, UnknownYear
-from ita_core.models import Conversation, LineUser
+from ita_core.models import Conversation
 
 log = logging.getLogger(__name__)
 
 FOLLOW_UP_WINDOW = timedelta(minutes=10)
+_CONVERSATIONS = cast(Table, Conversation.__table__)
 SLOT_NAMES = (
     "indicator",
     "sub_indicator",
@@ -72,7 +75,7 @@ class Ctx:
     event: dict[str, Any]
     intent: str
     slots: dict[str, Any]
-    user: LineUser | None
+    user: Person | None  # the sender's account (read-only; change it through ita_core.accounts)
     chat_id: str | None
     in_group: bool
     agency_code: str | None  # the linked agency, else the deployment's default agency
@@ -157,11 +160,10 @@ class Dispatcher:
         """Build the handler context for an event."""
         source = event.get("source") or {}
         uid = source.get("userId") if isinstance(source.get("userId"), str) else None
-        user = accounts.find_user(session, uid) if uid else None
+        user = accounts.find_person(session, uid) if uid else None
         in_group = source.get("type") in ("group", "room")
         chat_id = source.get("groupId") or source.get("roomId") or uid
-        agency = accounts.user_agency(session, user)
-        code = agency.code if agency is not None else self.settings.default_agency
+        code = (user.agency_code if user else None) or self.settings.default_agency
         full_slots, extras = _split_slots(slots)
         return Ctx(session, now, self.settings, event, intent, full_slots, user, chat_id, in_group, code, extras)
 
@@ -232,9 +234,10 @@ def save_conversation(session: Session, chat_id: str, now: datetime, **values: A
     change; a new row has no intent or slots unless given, and ``updated_at`` = ``now``.
     """
     session.flush()  # changes made to a loaded row earlier in this event go first (it is expired below)
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(Conversation).values({"slots": "{}", "updated_at": now, **values, "chat_id": chat_id})
-    session.execute(stmt.on_conflict_do_update(index_elements=["chat_id"], set_=values))
+    connection = session.connection()
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(_CONVERSATIONS).values({"slots": "{}", "updated_at": now, **values, "chat_id": chat_id})
+    connection.execute(stmt.on_conflict_do_update(index_elements=["chat_id"], set_=values))  # Core: no ORM bulk path
     for loaded in list(session.identity_map.values()):  # a row read earlier in this event is stale now
         if isinstance(loaded, Conversation) and loaded.chat_id == chat_id:
             session.expire(loaded)

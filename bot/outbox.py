@@ -6,6 +6,8 @@
   After a crash in between, a push or multicast is sent again with the same X-Line-Retry-Key, so
   LINE delivers it once (it answers 409 to the copy, which counts as delivered). A reply cannot be
   deduplicated by LINE, so a reply left ``sending`` is not sent again (status ``unknown``).
+  The answer to a webhook event is written ``sending`` already, in the event's own transaction,
+  and sent by the same worker right after the commit (``enqueue_claimed``): one transaction less.
 - A reply whose token has expired is sent as a push instead.
 - 5xx, timeouts and 429 are retried with backoff; a 429 that says the monthly quota is used up
   stops delivery (status ``quota``) until an admin retries; other 4xx fail for good.
@@ -17,7 +19,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any, cast
@@ -70,14 +72,45 @@ def enqueue(
     return row
 
 
-def enqueue_core(session: Session, **fields: Any) -> int:
-    """``enqueue`` as one Core INSERT on the session's connection; returns the row's id.
+@dataclass(frozen=True)
+class Claimed:
+    """An outbox row marked ``sending`` by this process: what delivering it needs."""
 
-    For the hot path (a reply per webhook event): no ORM object, no unit-of-work flush. Takes the
-    keyword arguments of ``enqueue`` after ``session``.
+    outbox_id: int
+    kind: str
+    reply_token: str | None
+    retry_key: str
+    recipients: str  # JSON list
+    messages: str  # JSON list (or a renderer's input while ``render`` is set)
+    attempts: int
+    created_at: datetime
+    render: str | None = None
+
+
+def enqueue_claimed(session: Session, **fields: Any) -> Claimed:
+    """``enqueue`` as one Core INSERT, for a row this process sends right after its transaction commits.
+
+    For the hot path (a reply per webhook event): no ORM object, no unit-of-work flush.
+
+    The row is written already ``sending`` (attempt 1, leased), so delivery needs no claim of its
+    own: a crash before the call leaves it as a crash during the call does (a reply is then not
+    sent again, a push is, with its retry key). Takes the keyword arguments of ``enqueue``.
     """
-    pk: int = session.connection().execute(_INSERT_RETURNING_ID, outbox_values(**fields)).scalar_one()
-    return pk
+    values = outbox_values(**fields)
+    now: datetime = fields["now"]
+    values.update(status="sending", attempts=1, next_attempt_at=now + SENDING_LEASE)
+    pk: int = session.connection().execute(_INSERT_RETURNING_ID, values).scalar_one()
+    return Claimed(
+        pk,
+        values["kind"],
+        values["reply_token"],
+        values["retry_key"],
+        values["recipients"],
+        values["messages"],
+        1,
+        now,
+        values["render"],
+    )
 
 
 def outbox_values(
@@ -145,7 +178,6 @@ _CLAIM_FOR_SENDING = (
     )
     .values(status="sending", attempts=OutboxMessage.attempts + 1, next_attempt_at=bindparam("lease_until"))
     .returning(
-        OutboxMessage.render,
         OutboxMessage.kind,
         OutboxMessage.reply_token,
         OutboxMessage.retry_key,
@@ -153,6 +185,7 @@ _CLAIM_FOR_SENDING = (
         OutboxMessage.messages,
         OutboxMessage.attempts,
         OutboxMessage.created_at,
+        OutboxMessage.render,
     )
 )
 
@@ -187,32 +220,67 @@ class Sender:
         with self._session(connection) as session:
             # The claim returns what sending needs (RETURNING), so a plain row is not read back in a
             # transaction of its own. Core statements: nothing of the outbox is loaded in this session.
-            claimed = (
+            row = (
                 session.connection()
                 .execute(_CLAIM_FOR_SENDING, {"outbox_id": outbox_id, "now": now, "lease_until": now + SENDING_LEASE})
                 .first()
             )
             session.commit()
-            if claimed is None:
+            if row is None:
                 return "skipped"
-            row: Any = claimed
+            claimed = Claimed(
+                outbox_id,
+                row.kind,
+                row.reply_token,
+                row.retry_key,
+                row.recipients,
+                row.messages,
+                row.attempts,
+                row.created_at,
+                row.render,
+            )
             if claimed.render:
-                row = session.get(OutboxMessage, outbox_id)
-                assert row is not None
-                # Rendered once, before the first attempt; every retry sends exactly this content.
-                rendered = self.renderers[row.render](session, json.loads(row.messages))
-                if not rendered:  # nothing left to say (e.g. every reminded item was done meanwhile)
-                    row.status, row.render, row.last_error = "skipped", None, "nothing to send when rendered"
-                    session.commit()
+                rendered = self._render(session, claimed)
+                if rendered is None:
                     return "skipped"
-                row.messages = json.dumps(rendered, ensure_ascii=False, separators=(",", ":"))
-                row.render = None
-                session.commit()
-            kind, token, retry_key = row.kind, row.reply_token, row.retry_key
-            recipients: list[str] = json.loads(row.recipients)
-            messages: list[dict[str, Any]] = json.loads(row.messages)
-            attempts, created = row.attempts, row.created_at
-        status, error = self._send(kind, token, recipients, messages, retry_key, created, now)
+                claimed = rendered
+        return self.deliver_claimed(claimed, report, connection=connection, now=now)
+
+    def _render(self, session: Session, claimed: Claimed) -> Claimed | None:
+        """Render a row's messages once, before the first attempt (every retry sends exactly this)."""
+        row = session.get(OutboxMessage, claimed.outbox_id)
+        assert row is not None and row.render is not None
+        rendered = self.renderers[row.render](session, json.loads(row.messages))
+        if not rendered:  # nothing left to say (e.g. every reminded item was done meanwhile)
+            row.status, row.render, row.last_error = "skipped", None, "nothing to send when rendered"
+            session.commit()
+            return None
+        row.messages = json.dumps(rendered, ensure_ascii=False, separators=(",", ":"))
+        row.render = None
+        session.commit()
+        return replace(claimed, messages=row.messages, render=None)
+
+    def deliver_claimed(
+        self,
+        claimed: Claimed,
+        report: DeliveryReport | None = None,
+        *,
+        connection: Connection | None = None,
+        now: datetime | None = None,
+    ) -> str:
+        """Send a row already marked ``sending`` (by ``deliver`` or ``enqueue_claimed``) and record the result."""
+        report = report or DeliveryReport()
+        now = now or self.clock()
+        outbox_id, kind, attempts = claimed.outbox_id, claimed.kind, claimed.attempts
+        status, error = self._send(
+            kind,
+            claimed.reply_token,
+            json.loads(claimed.recipients),
+            json.loads(claimed.messages),
+            claimed.retry_key,
+            claimed.created_at,
+            now,
+        )
         with self._session(connection) as session:
             values: dict[str, Any] = {"status": status, "last_error": error}
             if status == "sent":

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Engine, Row, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.outbox import Sender, enqueue_core
+from bot.outbox import Claimed, Sender, enqueue_claimed
 from ita_core.models import WebhookEvent
 
 log = logging.getLogger(__name__)
@@ -97,16 +97,16 @@ class EventProcessor:
         each in its own transaction as before; no transaction is open while LINE is called.
         ``gate`` is held while the handler runs (see ``WorkerPool``), not during delivery.
         """
-        outbox_ids: list[int] = []
+        answers: list[Claimed] = []
         with self._engine.connect() as connection:  # one checkout for the whole event, answer included
-            if not self._handle(connection, event_pk, outbox_ids, gate or nullcontext()):
+            if not self._handle(connection, event_pk, answers, gate or nullcontext()):
                 return False
-            for outbox_id in outbox_ids:  # committed: now to LINE (no transaction open meanwhile)
-                self.sender.deliver(outbox_id, connection=connection)
+            for claimed in answers:  # committed: now to LINE (no transaction open meanwhile)
+                self.sender.deliver_claimed(claimed, connection=connection)
         return True
 
     def _handle(
-        self, connection: Connection, event_pk: int, outbox_ids: list[int], gate: AbstractContextManager[Any]
+        self, connection: Connection, event_pk: int, answers: list[Claimed], gate: AbstractContextManager[Any]
     ) -> bool:
         """Claim, handle, write the answer to the outbox, commit; False when not claimed here.
 
@@ -126,13 +126,13 @@ class EventProcessor:
                     target = [claimed.chat_id] if claimed.chat_id else []
                     kind = "reply" if claimed.reply_token else "push"
                     for chunk in _chunks(messages, 5):
-                        outbox_ids.append(
-                            enqueue_core(
+                        answers.append(  # written as ``sending``: this worker sends them once committed
+                            enqueue_claimed(
                                 session,
                                 kind=kind,
                                 messages=chunk,
                                 now=now,
-                                reply_token=claimed.reply_token if kind == "reply" and not outbox_ids else None,
+                                reply_token=claimed.reply_token if kind == "reply" and not answers else None,
                                 recipients=target,
                                 event_id=event_pk,
                             )
@@ -144,7 +144,7 @@ class EventProcessor:
                 session.rollback()
                 log.exception("event %s (%s) failed", claimed.event_id, claimed.type)
                 self._record_failure(event_pk, exc)
-                outbox_ids.clear()
+                answers.clear()
         return True
 
     def _record_failure(self, event_pk: int, exc: Exception) -> None:

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ita_core.agencies import get_agency
@@ -85,6 +85,30 @@ def get_or_create_user(session: Session, line_user_id: str, now: datetime) -> Li
 def find_user(session: Session, line_user_id: str) -> LineUser | None:
     """The LineUser row, if this LINE user has talked to the bot before."""
     return session.scalar(select(LineUser).where(LineUser.line_user_id == line_user_id))
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who sent a message, as read once per message: a LINE account and the agency it is linked to."""
+
+    line_user_id: str
+    agency_id: int | None
+    agency_code: str | None
+    role: str | None
+    unit: str | None
+
+
+_PERSON = (
+    select(LineUser.line_user_id, LineUser.agency_id, Agency.code, LineUser.role, LineUser.unit)
+    .outerjoin(Agency, Agency.id == LineUser.agency_id)
+    .where(LineUser.line_user_id == bindparam("line_user_id"))
+)
+
+
+def find_person(session: Session, line_user_id: str) -> Person | None:
+    """The account of a LINE user who has talked to the bot before, with its agency's code (one Core query)."""
+    row = session.connection().execute(_PERSON, {"line_user_id": line_user_id}).first()
+    return None if row is None else Person(*row)
 
 
 def redeem(session: Session, code: str, line_user_id: str, now: datetime) -> LineUser:

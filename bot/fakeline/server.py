@@ -12,10 +12,10 @@ from types import TracebackType
 from typing import Any
 
 from linebot.v3.messaging import Configuration
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from bot.fakeline.app import DEFAULT_TOKEN, FakeLineApp, FakeLineConfig
 from bot.fakeline.control import CONTROL_PREFIX
+from bot.fakeline.http import KeepAliveServer
 from bot.fakeline.state import (
     DEFAULT_MAX_RECORDS,
     DEFAULT_REPLY_TOKEN_TTL,
@@ -29,27 +29,9 @@ from bot.fakeline.state import (
 DEFAULT_HOST = "127.0.0.1"
 
 
-class QuietRequestHandler(WSGIRequestHandler):
-    """No access log line per request (hundreds per second under a benchmark), and no Nagle delay."""
-
-    disable_nagle_algorithm = True
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """Access lines are left out; errors are still logged."""
-
-
-class LoggingRequestHandler(WSGIRequestHandler):
-    """Werkzeug's access log, without Nagle delay."""
-
-    disable_nagle_algorithm = True
-
-
-def serve(
-    app: FakeLineApp, host: str = DEFAULT_HOST, port: int = 0, *, log_requests: bool = False
-) -> BaseWSGIServer:
-    """A threaded werkzeug server for the app, bound but not yet serving."""
-    handler = LoggingRequestHandler if log_requests else QuietRequestHandler
-    return make_server(host, port, app, threaded=True, request_handler=handler)
+def serve(app: FakeLineApp, host: str = DEFAULT_HOST, port: int = 0, *, log_requests: bool = False) -> KeepAliveServer:
+    """A threaded keep-alive HTTP server for the app, bound but not yet serving."""
+    return KeepAliveServer((host, port), app, log_requests=log_requests)
 
 
 class FakeLine(FakeLineState):
@@ -86,7 +68,7 @@ class FakeLine(FakeLineState):
         self.host = host
         self.port = port
         self.log_requests = log_requests
-        self._server: BaseWSGIServer | None = None
+        self._server: KeepAliveServer | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> FakeLine:
