@@ -1,23 +1,30 @@
-"""The LINE Messaging API client: line-bot-sdk v3's ApiClient, fed plain JSON-ready dicts.
+"""The LINE Messaging API client: plain JSON-ready dicts over keep-alive HTTP, with the SDK's headers.
 
 Messages are built as plain dicts (rendered from templates); converting them to the SDK's
 pydantic models costs about 2 ms each, so that validation is done in the tests, not here.
-The SDK's configuration and connection pool (urllib3, with the SDK's retries, pool size and
-default headers: bearer token, User-Agent) carry every call. The body is serialised here, once,
-as compact UTF-8 JSON: the SDK's own path walks every node of a flex message in Python
-(``sanitize_for_serialization``) and then escapes all Thai text to ``\\uXXXX``, which doubles the
-bytes sent. Errors are mapped the way the SDK maps them (status, body, headers).
+line-bot-sdk v3's ``Configuration``/``ApiClient`` give the default headers (bearer token,
+User-Agent). The body is serialised here, once, as compact UTF-8 JSON: the SDK's own path walks
+every node of a flex message in Python (``sanitize_for_serialization``) and then escapes all Thai
+text to ``\\uXXXX``, which doubles the bytes sent. Calls go over one kept-alive ``http.client``
+connection per thread (TLS verified against certifi's CAs for https): a reply per webhook event is
+the hottest call the bot makes, and the SDK's urllib3 pool costs several times as much CPU per
+call. A kept connection the server has closed meanwhile is replaced and the call made once more,
+as urllib3 does. Errors are mapped the way the SDK maps them (status, body, headers).
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
+import ssl
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-import urllib3
+import certifi
 from linebot.v3.messaging import ApiClient, Configuration
 
 log = logging.getLogger(__name__)
@@ -70,6 +77,78 @@ class SentResult:
     request_id: str | None
 
 
+# The server closed a kept-alive connection before (or while) this request was written to it.
+_STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
+
+
+class Transport:
+    """Keep-alive HTTP(S) connections to one base URL, one per thread."""
+
+    def __init__(self, base_url: str, timeout: float) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) URL: {base_url!r}")
+        self.scheme = parts.scheme
+        self.host = parts.hostname
+        self.port = parts.port or (443 if parts.scheme == "https" else 80)
+        self.prefix = parts.path.rstrip("/")
+        self.timeout = timeout
+        self.context = ssl.create_default_context(cafile=certifi.where()) if parts.scheme == "https" else None
+        self._local = threading.local()
+        self._all: set[http.client.HTTPConnection] = set()
+        self._lock = threading.Lock()
+
+    def connect(self) -> http.client.HTTPConnection:
+        """A new connection (not yet opened: http.client opens it on the first request)."""
+        if self.context is not None:
+            return http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout, context=self.context)
+        return http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+
+    def request(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], bytes]:
+        """Status, headers and body of one call; OSError/HTTPException when there is no answer."""
+        connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
+        if connection is not None:
+            try:
+                return self._exchange(connection, method, path, body, headers)
+            except _STALE:
+                log.debug("a kept connection was closed by the server; calling again on a new one")
+        connection = self.connect()
+        with self._lock:
+            self._all.add(connection)
+        self._local.connection = connection
+        return self._exchange(connection, method, path, body, headers)
+
+    def _exchange(
+        self, connection: http.client.HTTPConnection, method: str, path: str, body: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], bytes]:
+        try:
+            connection.request(method, self.prefix + path, body=body, headers=headers)
+            response = connection.getresponse()
+            data = response.read()
+        except BaseException:
+            self._drop(connection)
+            raise
+        if response.will_close:
+            self._drop(connection)
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+
+    def _drop(self, connection: http.client.HTTPConnection) -> None:
+        connection.close()
+        with self._lock:
+            self._all.discard(connection)
+        if getattr(self._local, "connection", None) is connection:
+            self._local.connection = None
+
+    def close(self) -> None:
+        """Close every thread's connection."""
+        with self._lock:
+            connections, self._all = list(self._all), set()
+        for connection in connections:
+            connection.close()
+
+
 class LineClient:
     """Thin client over the SDK's ApiClient for the calls the bot makes."""
 
@@ -77,50 +156,43 @@ class LineClient:
         self.base_url = base_url.rstrip("/")
         self.access_token = access_token
         self.timeout = timeout
-        self._api: ApiClient | None = None
+        self._headers: dict[str, str] | None = None
+        self._transport: Transport | None = None
 
     @property
     def configured(self) -> bool:
         """Whether an access token is set."""
         return bool(self.access_token)
 
-    def _client(self) -> ApiClient:
+    def _setup(self) -> tuple[Transport, dict[str, str]]:
         if not self.access_token:
             raise LineNotConfigured("LINE_CHANNEL_ACCESS_TOKEN is not set: nothing is sent")
-        if self._api is None:
+        if self._transport is None or self._headers is None:
             config = Configuration(host=self.base_url, access_token=self.access_token)
-            config.connection_pool_maxsize = 16
-            self._api = ApiClient(config)
-        return self._api
+            with ApiClient(config) as api:  # the SDK's own default headers: bearer token, User-Agent
+                self._headers = {**api.default_headers, "Accept": "application/json"}
+            self._transport = Transport(self.base_url, self.timeout)
+        return self._transport, self._headers
 
     def _call(
         self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
     ) -> tuple[SentResult, Any]:
-        client = self._client()
-        header_params = {**client.default_headers, "Accept": "application/json", **(headers or {})}
+        transport, defaults = self._setup()
+        header_params = {**defaults, **(headers or {})}
         payload: bytes | None = None
         if body is not None:
             header_params["Content-Type"] = "application/json"
             payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         try:
-            response = client.rest_client.pool_manager.request(
-                method,
-                self.base_url + path,
-                body=payload,
-                headers=header_params,
-                timeout=urllib3.Timeout(total=self.timeout),
-                preload_content=True,
-            )
-        except urllib3.exceptions.SSLError:
+            status, response_headers, raw = transport.request(method, path, payload, header_params)
+        except ssl.SSLError:
             raise LineApiError(0, "") from None  # what the SDK's ApiException(status=0) amounted to
-        except Exception as exc:  # urllib3 timeouts and connection errors
+        except (OSError, http.client.HTTPException) as exc:  # timeouts, refused, reset, malformed answers
             raise LineApiError(None, type(exc).__name__) from None
-        raw = response.data
-        if not 200 <= response.status <= 299:
-            raise LineApiError(response.status, _error_message(raw), dict(response.headers))
+        if not 200 <= status <= 299:
+            raise LineApiError(status, _error_message(raw), response_headers)
         data = json.loads(raw) if raw else None
-        request_id = response.headers.get("x-line-request-id")
-        return SentResult(status=response.status, request_id=request_id), data
+        return SentResult(status=status, request_id=response_headers.get("x-line-request-id")), data
 
     def reply(self, reply_token: str, messages: Sequence[dict[str, Any]]) -> SentResult:
         """Reply to an event (one use per token, within a minute)."""
@@ -151,10 +223,9 @@ class LineClient:
         return data if isinstance(data, dict) else {}
 
     def close(self) -> None:
-        """Release the connection pool."""
-        if self._api is not None:
-            self._api.close()
-            self._api = None
+        """Close the kept connections."""
+        if self._transport is not None:
+            self._transport.close()
 
 
 def _check_count(messages: Sequence[dict[str, Any]]) -> None:

@@ -109,6 +109,11 @@ class FakeLine(FakeLineState):
         return f"http://{self.host}:{self._server.server_port}"
 
     @property
+    def connections_accepted(self) -> int:
+        """TCP connections accepted since start (a client that keeps its connection open makes one)."""
+        return self._server.accepted if self._server is not None else 0
+
+    @property
     def token(self) -> str | None:
         """The channel access token the fake accepts (None: any)."""
         return self.app.config.token
