@@ -19,6 +19,14 @@ from typing import Any
 
 Messages = list[dict[str, Any]]
 
+
+class Kept(list[dict[str, Any]]):
+    """Messages from the answer cache, with the JSON text they were kept as (so it is not made again)."""
+
+    def __init__(self, messages: Messages, text: str) -> None:
+        super().__init__(messages)
+        self.text = text
+
 # The intents answered from results alone (see bot/handlers/results.py).
 CACHEABLE = frozenset(
     {
@@ -71,8 +79,7 @@ class AnswerCache:
                 self._entries.move_to_end(key)
                 self.hits += 1
         if text is not None:
-            kept: Messages = json.loads(text)
-            return kept
+            return Kept(json.loads(text), text)
         messages = build()
         text = json.dumps(messages, ensure_ascii=False, separators=(",", ":"))
         with self._lock:
@@ -82,4 +89,4 @@ class AnswerCache:
                 self._entries.move_to_end(key)
                 while len(self._entries) > self.size:
                     self._entries.popitem(last=False)
-        return messages
+        return Kept(messages, text)

@@ -70,6 +70,16 @@ class LineApiError(Exception):
 
 
 @dataclass(frozen=True)
+class EncodedMessages:
+    """Messages already serialised as a JSON array (an outbox row's), sent as they are."""
+
+    text: str
+
+
+Messages = Sequence[dict[str, Any]] | EncodedMessages
+
+
+@dataclass(frozen=True)
 class SentResult:
     """What LINE answered to a successful call."""
 
@@ -182,7 +192,7 @@ class LineClient:
         payload: bytes | None = None
         if body is not None:
             header_params["Content-Type"] = "application/json"
-            payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            payload = body if isinstance(body, bytes) else _dumps(body).encode("utf-8")
         try:
             status, response_headers, raw = transport.request(method, path, payload, header_params)
         except ssl.SSLError:
@@ -194,23 +204,20 @@ class LineClient:
         data = json.loads(raw) if raw else None
         return SentResult(status=status, request_id=response_headers.get("x-line-request-id")), data
 
-    def reply(self, reply_token: str, messages: Sequence[dict[str, Any]]) -> SentResult:
+    def reply(self, reply_token: str, messages: Messages) -> SentResult:
         """Reply to an event (one use per token, within a minute)."""
-        _check_count(messages)
-        return self._call("POST", "/v2/bot/message/reply", {"replyToken": reply_token, "messages": list(messages)})[0]
+        return self._call("POST", "/v2/bot/message/reply", _body({"replyToken": reply_token}, messages))[0]
 
-    def push(self, to: str, messages: Sequence[dict[str, Any]], retry_key: str) -> SentResult:
+    def push(self, to: str, messages: Messages, retry_key: str) -> SentResult:
         """Push to one user or chat; the same ``retry_key`` on every retry so LINE never delivers twice."""
-        _check_count(messages)
-        body = {"to": to, "messages": list(messages)}
+        body = _body({"to": to}, messages)
         return self._call("POST", "/v2/bot/message/push", body, {"X-Line-Retry-Key": retry_key})[0]
 
-    def multicast(self, to: Sequence[str], messages: Sequence[dict[str, Any]], retry_key: str) -> SentResult:
+    def multicast(self, to: Sequence[str], messages: Messages, retry_key: str) -> SentResult:
         """Send the same messages to up to 500 users."""
-        _check_count(messages)
         if not 1 <= len(to) <= MAX_MULTICAST:
             raise ValueError(f"multicast takes 1-{MAX_MULTICAST} recipients, got {len(to)}")
-        body = {"to": list(to), "messages": list(messages)}
+        body = _body({"to": list(to)}, messages)
         return self._call("POST", "/v2/bot/message/multicast", body, {"X-Line-Retry-Key": retry_key})[0]
 
     def show_loading(self, chat_id: str, seconds: int = 5) -> None:
@@ -228,9 +235,22 @@ class LineClient:
             self._transport.close()
 
 
-def _check_count(messages: Sequence[dict[str, Any]]) -> None:
+def check_count(messages: Sequence[Any]) -> None:
+    """ValueError unless there are 1-5 messages (what one request to LINE takes)."""
     if not 1 <= len(messages) <= MAX_MESSAGES:
         raise ValueError(f"LINE takes 1-{MAX_MESSAGES} messages per request, got {len(messages)}")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _body(fields: dict[str, Any], messages: Messages) -> bytes:
+    """The request body: ``fields`` plus ``messages``; already-encoded messages are spliced in as they are."""
+    if isinstance(messages, EncodedMessages):
+        return (_dumps(fields)[:-1] + ',"messages":' + messages.text + "}").encode("utf-8")
+    check_count(messages)
+    return _dumps({**fields, "messages": list(messages)}).encode("utf-8")
 
 
 def _error_message(body: object) -> str:

@@ -27,7 +27,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.line_client import LineApiError, LineClient, LineNotConfigured
+from bot.line_client import EncodedMessages, LineApiError, LineClient, LineNotConfigured, check_count
 from ita_core.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def enqueue(
     session: Session,
     *,
     kind: str,
-    messages: Sequence[dict[str, Any]] | dict[str, Any],
+    messages: Sequence[dict[str, Any]] | dict[str, Any] | EncodedMessages,
     now: datetime,
     reply_token: str | None = None,
     recipients: Sequence[str] = (),
@@ -116,7 +116,7 @@ def enqueue_claimed(session: Session, **fields: Any) -> Claimed:
 def outbox_values(
     *,
     kind: str,
-    messages: Sequence[dict[str, Any]] | dict[str, Any],
+    messages: Sequence[dict[str, Any]] | dict[str, Any] | EncodedMessages,
     now: datetime,
     reply_token: str | None = None,
     recipients: Sequence[str] = (),
@@ -128,12 +128,20 @@ def outbox_values(
     """The column values of a new outbox row (see ``enqueue``)."""
     if kind not in ("reply", "push", "multicast"):
         raise ValueError(f"unknown outbox kind {kind!r}")
+    if isinstance(messages, EncodedMessages):
+        if render:
+            raise ValueError("a renderer's input is not encoded messages")
+        text = messages.text
+    else:
+        if not render:
+            check_count(list(messages))
+        text = json.dumps(messages if render else list(messages), ensure_ascii=False, separators=(",", ":"))
     return {
         "kind": kind,
         "purpose": purpose,
         "reply_token": reply_token,
         "recipients": json.dumps(list(recipients)),
-        "messages": json.dumps(messages if render else list(messages), ensure_ascii=False, separators=(",", ":")),
+        "messages": text,
         "retry_key": str(uuid.uuid4()),
         "dedupe_key": dedupe_key,
         "event_id": event_id,
@@ -276,7 +284,7 @@ class Sender:
             kind,
             claimed.reply_token,
             json.loads(claimed.recipients),
-            json.loads(claimed.messages),
+            EncodedMessages(claimed.messages),  # as stored: checked when written, not parsed again
             claimed.retry_key,
             claimed.created_at,
             now,
@@ -317,7 +325,7 @@ class Sender:
         kind: str,
         token: str | None,
         recipients: list[str],
-        messages: list[dict[str, Any]],
+        messages: EncodedMessages,
         retry_key: str,
         created: datetime,
         now: datetime,

@@ -20,6 +20,8 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Engine, Row, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.answers import Kept
+from bot.line_client import EncodedMessages
 from bot.outbox import Claimed, Sender, enqueue_claimed
 from ita_core.models import WebhookEvent
 
@@ -125,12 +127,13 @@ class EventProcessor:
                 if messages:
                     target = [claimed.chat_id] if claimed.chat_id else []
                     kind = "reply" if claimed.reply_token else "push"
+                    encoded = messages.text if isinstance(messages, Kept) and len(messages) <= 5 else None
                     for chunk in _chunks(messages, 5):
                         answers.append(  # written as ``sending``: this worker sends them once committed
                             enqueue_claimed(
                                 session,
                                 kind=kind,
-                                messages=chunk,
+                                messages=chunk if encoded is None else EncodedMessages(encoded),
                                 now=now,
                                 reply_token=claimed.reply_token if kind == "reply" and not answers else None,
                                 recipients=target,
