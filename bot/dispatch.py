@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -80,6 +80,7 @@ class Ctx:
     in_group: bool
     agency_code: str | None  # the linked agency, else the deployment's default agency
     extras: dict[str, Any] = field(default_factory=dict)  # postback values that are not slots
+    chat_state: ChatState | None = None  # the chat's conversation row when the message arrived
 
     @property
     def line_user_id(self) -> str | None:
@@ -111,6 +112,34 @@ class _NotKept(Exception):
     def __init__(self, messages: Messages) -> None:
         super().__init__("answer not kept")
         self.messages = messages
+
+
+@dataclass(frozen=True)
+class ChatState:
+    """A chat's conversation row as read at the start of a message (see ``save_conversation``)."""
+
+    intent: str | None
+    slots: str  # JSON
+    updated_at: datetime
+    awaiting: str | None
+    awaiting_until: datetime | None
+
+
+_CHAT_STATE = select(
+    _CONVERSATIONS.c.intent,
+    _CONVERSATIONS.c.slots,
+    _CONVERSATIONS.c.updated_at,
+    _CONVERSATIONS.c.awaiting,
+    _CONVERSATIONS.c.awaiting_until,
+).where(_CONVERSATIONS.c.chat_id == bindparam("chat_id"))
+
+
+def load_chat_state(session: Session, chat_id: str | None) -> ChatState | None:
+    """The chat's conversation row, if any (one Core query)."""
+    if not chat_id:
+        return None
+    row = session.connection().execute(_CHAT_STATE, {"chat_id": chat_id}).first()
+    return None if row is None else ChatState(*row)
 
 
 def _split_slots(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -165,7 +194,8 @@ class Dispatcher:
         chat_id = source.get("groupId") or source.get("roomId") or uid
         code = (user.agency_code if user else None) or self.settings.default_agency
         full_slots, extras = _split_slots(slots)
-        return Ctx(session, now, self.settings, event, intent, full_slots, user, chat_id, in_group, code, extras)
+        state = load_chat_state(session, chat_id)
+        return Ctx(session, now, self.settings, event, intent, full_slots, user, chat_id, in_group, code, extras, state)
 
     def run_intent(self, ctx: Ctx) -> Messages:
         """Run the intent's handler, mapping expected errors to Thai replies.
@@ -215,14 +245,12 @@ class Dispatcher:
         slots = json.dumps({k: v for k, v in ctx.slots.items() if v is not None}, ensure_ascii=False)
         save_conversation(ctx.session, ctx.chat_id, ctx.now, intent=ctx.intent, slots=slots, updated_at=ctx.now)
 
-    def previous(self, session: Session, chat_id: str | None, now: datetime) -> tuple[str, dict[str, Any]] | None:
+    def previous(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
         """The chat's last question if it was asked within the follow-up window."""
-        if not chat_id:
+        state = ctx.chat_state
+        if state is None or state.intent is None or ctx.now - state.updated_at > FOLLOW_UP_WINDOW:
             return None
-        row = session.get(Conversation, chat_id)
-        if row is None or row.intent is None or now - row.updated_at > FOLLOW_UP_WINDOW:
-            return None
-        return row.intent, json.loads(row.slots)
+        return state.intent, json.loads(state.slots)
 
 
 def save_conversation(session: Session, chat_id: str, now: datetime, **values: Any) -> None:

@@ -24,7 +24,6 @@ def on_message(d: Dispatcher, session: Session, event: dict[str, Any], now: date
     if message.get("type") != "text" or not isinstance(message.get("text"), str):
         return views.non_text_messages(str(message.get("type") or ""))
     base = d.context(session, event, now, "unknown", {})  # who asks, where: looked up once per event
-    chat_id = base.chat_id
     if (event.get("source") or {}).get("type") == "user":
         # A person asked to report progress: this text is the note, not a question.
         noted = measures.take_progress_note(base, message["text"])
@@ -33,7 +32,7 @@ def on_message(d: Dispatcher, session: Session, event: dict[str, Any], now: date
     match = d.matcher(message["text"])
     intent, slots = match.intent, dict(match.slots)
     if getattr(match, "slot_only", False):
-        previous = d.previous(session, chat_id, now)
+        previous = d.previous(base)
         if previous is not None:
             intent, slots = previous[0], merge_follow_up(previous[1], slots)
         elif intent == "unknown":

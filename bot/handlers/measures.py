@@ -8,7 +8,7 @@ from bot.dispatch import Ctx, Messages, NeedsRegistration, save_conversation
 from bot.views import messages as views
 from ita_core import measures as service
 from ita_core.fiscal import fiscal_year_of, local_today
-from ita_core.models import Agency, Conversation
+from ita_core.models import Agency
 
 PROGRESS_WINDOW = timedelta(minutes=15)
 AWAIT_PROGRESS = "progress"
@@ -101,14 +101,13 @@ def take_progress_note(ctx: Ctx, text: str) -> Messages | None:
     """If the chat is waiting for a progress note, record ``text`` as one and confirm it back."""
     if ctx.chat_id is None or ctx.user is None or ctx.user.agency_id is None:
         return None
-    row = ctx.session.get(Conversation, ctx.chat_id)
-    if row is None or not row.awaiting or not row.awaiting.startswith(AWAIT_PROGRESS + ":"):
+    state = ctx.chat_state
+    if state is None or not state.awaiting or not state.awaiting.startswith(AWAIT_PROGRESS + ":"):
         return None
-    if row.awaiting_until is None or row.awaiting_until < ctx.now:
-        row.awaiting = None
+    _await(ctx, None)  # asked once: whatever comes next is not a note any more
+    if state.awaiting_until is None or state.awaiting_until < ctx.now:
         return None
-    _, measure_text, checkpoint_text = row.awaiting.split(":", 2)
-    row.awaiting, row.awaiting_until = None, None
+    _, measure_text, checkpoint_text = state.awaiting.split(":", 2)
     if text.strip() in ("ยกเลิก", "cancel"):
         today = local_today(ctx.now, ctx.settings.timezone)
         return views.my_tasks_messages(_open(ctx, _agency(ctx), today), today)
