@@ -79,25 +79,21 @@ class EventProcessor:
         self.clock = clock
 
     def claim(self, event_pk: int) -> bool:
-        """Take an event for handling; False when another worker has it or it is done."""
-        with self._engine.connect() as connection:
+        """Take an event for handling (committed); False when another worker has it or it is done."""
+        with self._engine.connect() as connection, connection.begin():
             return self._claim(connection, event_pk) is not None
 
     def _claim(self, connection: Connection, event_pk: int) -> Row[str, str | None, str | None, str, str] | None:
-        """Claim in a transaction of its own (committed: the lease and the attempt count survive a
-        crash); the event's stored columns when this worker got it, else None."""
+        """Claim in the connection's transaction: the event's stored columns when this worker got it, else None."""
         now = self.clock()
-        with connection.begin():
-            return connection.execute(
-                _CLAIM, {"event_pk": event_pk, "now": now, "lease_until": now + LEASE}
-            ).first()
+        return connection.execute(_CLAIM, {"event_pk": event_pk, "now": now, "lease_until": now + LEASE}).first()
 
     def process(self, event_pk: int, gate: AbstractContextManager[Any] | None = None) -> bool:
         """Handle one event if it can be claimed; returns whether it was handled here.
 
-        Claim, handling and delivery share one pooled connection (one checkout, one liveness ping),
-        each in its own transaction as before; no transaction is open while LINE is called.
-        ``gate`` is held while the handler runs (see ``WorkerPool``), not during delivery.
+        Handling and delivery share one pooled connection (one checkout, one liveness ping); no
+        transaction is open while LINE is called. ``gate`` is held while the handler runs (see
+        ``WorkerPool``), not during delivery.
         """
         answers: list[Claimed] = []
         with self._engine.connect() as connection:  # one checkout for the whole event, answer included
@@ -110,20 +106,28 @@ class EventProcessor:
     def _handle(
         self, connection: Connection, event_pk: int, answers: list[Claimed], gate: AbstractContextManager[Any]
     ) -> bool:
-        """Claim, handle, write the answer to the outbox, commit; False when not claimed here.
+        """Claim, handle, write the answer to the outbox, mark done, commit: one transaction.
 
-        ``gate`` is held while the handler runs, not while waiting for the claim's or the answer's
-        commit.
+        False when the event was not claimed here (another worker has it, or it is done). The claim
+        commits with the answer, so a crash while handling leaves the event pending (picked up
+        again), and a second worker claiming the same event waits for this transaction and then
+        finds it done. ``gate`` is held while the handler runs, not while waiting for the commit.
         """
-        claimed = self._claim(connection, event_pk)
-        if claimed is None:
-            return False
-        event: dict[str, Any] = json.loads(claimed.payload)
         with self.factory(bind=connection) as session:
+            claimed = self._claim(session.connection(), event_pk)
+            if claimed is None:
+                session.rollback()
+                return False
+            event: dict[str, Any] = json.loads(claimed.payload)
             now = self.clock()
             try:
                 with gate:
                     messages = self.handler(session, event, now)
+                if not session.in_transaction() and self._claim(session.connection(), event_pk) is None:
+                    # The dispatcher rolled back a failed handler (claim included) and answers with an
+                    # apology; claimed again so that it is sent once, unless another worker took it meanwhile.
+                    session.rollback()
+                    return False
                 if messages:
                     target = [claimed.chat_id] if claimed.chat_id else []
                     kind = "reply" if claimed.reply_token else "push"
@@ -151,10 +155,12 @@ class EventProcessor:
         return True
 
     def _record_failure(self, event_pk: int, exc: Exception) -> None:
+        """Count the failed attempt (its claim was rolled back with it); give up after MAX_EVENT_ATTEMPTS."""
         with self.factory() as session:
             row = session.get(WebhookEvent, event_pk)
-            if row is None:
+            if row is None or row.status == "done":
                 return
+            row.attempts += 1
             row.error = f"{type(exc).__name__}: {exc}"[:2000]
             row.status = "failed" if row.attempts >= MAX_EVENT_ATTEMPTS else "pending"
             row.claimed_until = None

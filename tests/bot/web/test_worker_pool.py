@@ -13,7 +13,9 @@ from bot import linesim
 from tests.bot.conftest import LiveApp
 
 
-def test_at_most_two_events_are_handled_at_once_and_all_are_answered(make_live_app: Callable[..., LiveApp]) -> None:
+def test_at_most_two_events_are_handled_at_once_and_all_are_answered(
+    make_live_app: Callable[..., LiveApp], backend: str
+) -> None:
     lock = threading.Lock()
     running = [0]
     most = [0]
@@ -34,4 +36,5 @@ def test_at_most_two_events_are_handled_at_once_and_all_are_answered(make_live_a
     assert live.deliver(*events).status == 200  # one body: all twelve queued at once
     for event in events:
         assert live.replies_to(event)
-    assert most[0] == 2
+    # SQLite: each event's transaction (claim, handling, answer) holds the file's one write lock
+    assert most[0] == (1 if backend == "sqlite" else 2)
