@@ -45,6 +45,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from bench.common import cpu_and_memory, write_section
 from bench.generate_national import DEFAULT_OUT, generate
 from ita_core.analysis import analyse, compare_years, load_agency_year, previous_year_change
 from ita_core.db import make_engine, make_session_factory, normalise_url, unit_of_work, upgrade
@@ -323,19 +324,7 @@ def measure_queries(engine: Engine, years: Sequence[int], samples: int, rounds: 
 
 def machine() -> dict[str, str]:
     """What the numbers were measured on."""
-    cpu = "unknown"
-    memory = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-                break
-    except OSError:
-        pass
+    cpu, memory = cpu_and_memory()
     import psycopg
 
     return {
@@ -546,20 +535,6 @@ PostgreSQL the inserts dominate (psycopg sends an `executemany` row by row in pi
 """
 
 
-def write_section(doc: Path, section: str) -> None:
-    """Replace our section of ``doc`` (from its heading to the next ``## `` heading), keeping the rest."""
-    existing = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n\n"
-    start = existing.find(SECTION + "\n")
-    if start < 0:
-        updated = existing.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n"
-    else:
-        following = existing.find("\n## ", start + len(SECTION))
-        rest = existing[following + 1 :] if following >= 0 else ""
-        updated = existing[:start] + section.rstrip("\n") + "\n" + ("\n" + rest if rest else "")
-    doc.parent.mkdir(parents=True, exist_ok=True)
-    doc.write_text(updated, encoding="utf-8")
-
-
 # --- main -------------------------------------------------------------------------------------
 
 
@@ -645,7 +620,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_tables(runs)
     if not args.no_doc and not args.queries_only:
         shown = make_url(normalise_url(args.pg_url)).render_as_string(hide_password=True) if args.pg_url else "URL"
-        write_section(args.doc, render_section(runs, options, shown))
+        write_section(args.doc, SECTION, render_section(runs, options, shown))
         print(f"\nwrote {args.doc.relative_to(ROOT) if args.doc.is_relative_to(ROOT) else args.doc}")
     return 0
 

@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, select, text
 
 from bench.bench_core import machine
+from bench.common import write_section
 from bench.generate_national import generate_agencies
 from bot.jobs.notify import notify_results
 from bot.jobs.reminders import run_reminders
@@ -208,19 +209,6 @@ def fresh_pg(base: str) -> str:
     return base.rsplit("/", 1)[0] + "/" + name
 
 
-def write_section(doc: Path, section: str) -> None:
-    """Replace this benchmark's section of ``doc`` (heading to the next ``## ``), keeping the rest."""
-    existing = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n\n"
-    start = existing.find(SECTION + "\n")
-    if start < 0:
-        updated = existing.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n"
-    else:
-        following = existing.find("\n## ", start + len(SECTION))
-        rest = existing[following + 1 :] if following >= 0 else ""
-        updated = existing[:start] + section.rstrip("\n") + "\n" + ("\n" + rest if rest else "")
-    doc.write_text(updated, encoding="utf-8")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--agencies", type=int, default=8300)
@@ -294,7 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "",
         "Rerun: `.venv/bin/python -m bench.bench_reminders` (add `--no-pg` for SQLite only).",
     ]
-    write_section(DOC, "\n".join(lines))
+    write_section(DOC, SECTION, "\n".join(lines))
     return 0
 
 

@@ -60,6 +60,7 @@ import sqlalchemy
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 
+from bench.common import cpu_and_memory, write_section
 from bot import linesim
 from bot.fakeline import FakeLineClient
 from ita_core.accounts import create_invite, redeem
@@ -127,18 +128,7 @@ def percentile(values: Sequence[float], p: float) -> float:
 
 def machine() -> dict[str, str]:
     """What the numbers were measured on."""
-    cpu = memory = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-                break
-    except OSError:
-        pass
+    cpu, memory = cpu_and_memory()
     wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.splitlines()
     from importlib.metadata import version
 
@@ -1106,19 +1096,6 @@ def render_section(runs: Sequence[BackendRun], info: dict[str, str], options: Op
     return "\n".join(lines)
 
 
-def write_section(doc: Path, section: str) -> None:
-    """Replace our section of ``doc`` (from its heading to the next ``## `` heading), keeping the rest."""
-    existing = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n\n"
-    start = existing.find(SECTION + "\n")
-    if start < 0:
-        updated = existing.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n"
-    else:
-        following = existing.find("\n## ", start + len(SECTION))
-        rest = existing[following + 1 :] if following >= 0 else ""
-        updated = existing[:start] + section.rstrip("\n") + "\n" + ("\n" + rest if rest else "")
-    doc.write_text(updated, encoding="utf-8")
-
-
 # --- main -------------------------------------------------------------------------------------
 
 
@@ -1173,7 +1150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{run.backend}: " + ", ".join(f"{k} {_ok(v)}" for k, v in verdicts(run).items()))
     if not args.no_doc and runs:
         pg_shown = make_url(normalise_url(args.pg_url)).render_as_string(hide_password=True)
-        write_section(DOC, render_section(runs, info, options, pg_shown))
+        write_section(DOC, SECTION, render_section(runs, info, options, pg_shown))
         print(f"updated {DOC.relative_to(ROOT)} ({SECTION})")
     return 0
 

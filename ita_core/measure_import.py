@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from ita_core.errors import ImportProblem, ImportRejected
 from ita_core.fiscal import EXPLICIT, HALF_YEARLY, QUARTERLY, YEAR_END, checkpoint_schedule, fiscal_year_range
-from ita_core.measures import ACTIVE, DONE, OPEN, decode_indicators
+from ita_core.measures import ACTIVE, DONE, OPEN, MeasureFields, decode_indicators
 from ita_core.models import Agency, Checkpoint, Measure
 from ita_core.numbers import to_arabic_digits
 from ita_core.thaidate import ThaiDateError, format_thai_date, format_thai_period, parse_period, parse_thai_date
@@ -130,22 +130,10 @@ class RawMeasure:
 
 
 @dataclass(frozen=True)
-class MeasureRecord:
+class MeasureRecord(MeasureFields):
     """A validated measure."""
 
     row: int | None
-    agency_code: str
-    fiscal_year: int
-    code: str | None
-    indicators: tuple[int, ...]
-    title: str
-    steps: tuple[str, ...]
-    units: tuple[str, ...]
-    period_start: date
-    period_end: date
-    period_text: str | None
-    monitoring: str
-    monitoring_text: str | None
     explicit_dates: tuple[date, ...]
     source: str
 
@@ -436,21 +424,9 @@ class _StoredCheckpoint:
     status: str
 
 
-@dataclass
-class _StoredMeasure:
+@dataclass(frozen=True)
+class _StoredMeasure(MeasureFields):
     id: int
-    agency_code: str
-    fiscal_year: int
-    code: str | None
-    indicators: tuple[int, ...]
-    title: str
-    steps: tuple[str, ...]
-    units: tuple[str, ...]
-    period_start: date
-    period_end: date
-    period_text: str | None
-    monitoring: str
-    monitoring_text: str | None
     checkpoints: list[_StoredCheckpoint] = field(default_factory=list)
 
 

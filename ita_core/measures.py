@@ -146,11 +146,9 @@ class NoteView:
 
 
 @dataclass(frozen=True)
-class MeasureView:
-    """A measure with its checkpoints and progress notes."""
+class MeasureFields:
+    """What a measure says: agency and year, indicators, title, steps, units, period, monitoring rhythm."""
 
-    id: int
-    agency_id: int
     agency_code: str
     fiscal_year: int
     code: str | None
@@ -163,6 +161,14 @@ class MeasureView:
     period_text: str | None
     monitoring: str
     monitoring_text: str | None
+
+
+@dataclass(frozen=True)
+class MeasureView(MeasureFields):
+    """A measure with its checkpoints and progress notes."""
+
+    id: int
+    agency_id: int
     status: str
     source: str
     checkpoints: tuple[CheckpointView, ...]
@@ -261,9 +267,10 @@ def get_measure(session: Session, measure_id: int, agency_id: int | None = None)
     return _measure_view(measure)
 
 
+
 @dataclass(frozen=True)
-class OpenItem:
-    """An open checkpoint of a measure, as listed in "งานของฉัน" and in reminders."""
+class DueCheckpoint:
+    """An open checkpoint due in a date range, with what a reminder needs about its measure."""
 
     checkpoint_id: int
     measure_id: int
@@ -275,6 +282,12 @@ class OpenItem:
     due: date
     label: str
     snoozed_until: date | None
+
+
+@dataclass(frozen=True)
+class OpenItem(DueCheckpoint):
+    """An open checkpoint of a measure, as listed in "งานของฉัน" and in reminders."""
+
     days_left: int  # due − today; negative when overdue
 
     @property
@@ -341,20 +354,6 @@ def overdue_checkpoints(session: Session, agency_id: int, today: date) -> list[O
     return [open_item(c, m, today) for c, m in _open_rows(session, agency_id, before=today)]
 
 
-@dataclass(frozen=True)
-class DueCheckpoint:
-    """An open checkpoint due in a date range, with what a reminder needs about its measure."""
-
-    checkpoint_id: int
-    measure_id: int
-    agency_id: int
-    fiscal_year: int
-    indicators: tuple[int, ...]
-    title: str
-    units: tuple[str, ...]
-    due: date
-    label: str
-    snoozed_until: date | None
 
 
 def due_checkpoints(session: Session, first: date, last: date) -> list[DueCheckpoint]:
