@@ -1072,11 +1072,12 @@ def render_section(runs: Sequence[BackendRun], info: dict[str, str], options: Op
         "full-path rate again, so its acknowledgements compare with the run before.",
         "- *Workers saturated*: half the intake rate into the full-path app, far above what the workers handle: "
         "acknowledgements while the backlog grows (it is not drained; the app is stopped).",
-        "- *CPU per event, one thread*: before the servers start, the benchmark stores 300 events and has "
+        "- *CPU per event, one thread*: before the servers start, the benchmark stores 400 events and has "
         "`EventProcessor.process` handle them one after another in its own process, timing CPU (`process_time`) "
         "inside the handler (`bot.dispatch` with the matcher, handlers, `ita_core` queries and views) and inside "
         "`LineClient` (the reply: body serialisation and the HTTP call); the rest is the worker's own work "
-        "(claim, outbox row, commits, delivery bookkeeping).",
+        "(claim, outbox row, commits, delivery bookkeeping). Twice: with the answer cache as deployed, warmed "
+        "first by 400 other events as in a long run, and with it off (`ITA_ANSWER_CACHE=0`).",
         "- *CPU*: from `/proc`, per process group, over each wrk run; *other* is everything else on the machine "
         "(other people's jobs on a shared machine show up there, and the numbers above are only as good as it is "
         "small).",
