@@ -7,6 +7,7 @@ they may flush, never commit (the worker commits once per event).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -263,12 +264,19 @@ def save_conversation(session: Session, chat_id: str, now: datetime, **values: A
     """
     session.flush()  # changes made to a loaded row earlier in this event go first (it is expired below)
     connection = session.connection()
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(_CONVERSATIONS).values({"slots": "{}", "updated_at": now, **values, "chat_id": chat_id})
-    connection.execute(stmt.on_conflict_do_update(index_elements=["chat_id"], set_=values))  # Core: no ORM bulk path
+    row = {"slots": "{}", "updated_at": now, **values, "chat_id": chat_id}
+    connection.execute(_upsert_conversation(connection.dialect.name, tuple(sorted(row)), tuple(sorted(values))), row)
     for loaded in list(session.identity_map.values()):  # a row read earlier in this event is stale now
         if isinstance(loaded, Conversation) and loaded.chat_id == chat_id:
             session.expire(loaded)
+
+
+@functools.cache
+def _upsert_conversation(dialect: str, columns: tuple[str, ...], updated: tuple[str, ...]) -> Any:
+    """``INSERT … ON CONFLICT (chat_id) DO UPDATE`` of ``updated``, built once per column set (Core, bound values)."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(_CONVERSATIONS).values({name: bindparam(name) for name in columns})
+    return stmt.on_conflict_do_update(index_elements=["chat_id"], set_={name: stmt.excluded[name] for name in updated})
 
 
 def merge_follow_up(previous: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
