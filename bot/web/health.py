@@ -24,10 +24,16 @@ def healthz() -> ResponseReturnValue:
     except Exception as exc:
         log.error("health check: database unavailable (%s)", type(exc).__name__)
         return jsonify(status="error", database="unavailable"), 503
+    answers = getattr(svc.processor.handler, "answers", None)  # this process's answer cache (bot/answers.py)
     return jsonify(
         status="ok",
         database="ok",
         line_configured=svc.line.configured,
         webhook_configured=svc.signature is not None,
         worker_threads=svc.pool.threads if svc.pool else 0,
+        answer_cache=(
+            {"size": answers.size, "entries": len(answers), "hits": answers.hits, "misses": answers.misses}
+            if answers is not None
+            else None
+        ),
     )

@@ -93,3 +93,6 @@ def test_chat_answer_follows_a_corrected_result(make_live_app: Callable[..., Liv
         latest.overall = Decimal("91.11")
     after = json.dumps(live.send_text(user, "ผล ITA ปีล่าสุด"), ensure_ascii=False)
     assert "91.11" in after and "90.42" not in after
+    stats = json.loads(live.get("/healthz").body)["answer_cache"]
+    assert stats["size"] == 2048 and stats["entries"] == 1  # emptied by the correction, then refilled
+    assert (stats["hits"], stats["misses"]) == (1, 2)
