@@ -15,14 +15,15 @@ import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import Connection, Engine, Row, bindparam, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answers import Kept
 from bot.line_client import EncodedMessages
 from bot.outbox import Claimed, Sender, enqueue_claimed
+from ita_core.fastsql import Prepared
 from ita_core.models import WebhookEvent
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,19 @@ _DONE = (
     .where(WebhookEvent.id == bindparam("event_pk"))
     .values(status="done", handled_at=bindparam("now"), claimed_until=None)
 )
+
+
+_FAST_CLAIM, _FAST_DONE = Prepared(_CLAIM), Prepared(_DONE)  # on the driver: they run for every event
+
+
+class ClaimedEvent(NamedTuple):
+    """What handling a claimed event needs of its stored row."""
+
+    payload: str
+    chat_id: str | None
+    reply_token: str | None
+    event_id: str
+    type: str
 
 
 class EventHandler(Protocol):
@@ -83,10 +97,11 @@ class EventProcessor:
         with self._engine.connect() as connection, connection.begin():
             return self._claim(connection, event_pk) is not None
 
-    def _claim(self, connection: Connection, event_pk: int) -> Row[str, str | None, str | None, str, str] | None:
+    def _claim(self, connection: Connection, event_pk: int) -> ClaimedEvent | None:
         """Claim in the connection's transaction: the event's stored columns when this worker got it, else None."""
         now = self.clock()
-        return connection.execute(_CLAIM, {"event_pk": event_pk, "now": now, "lease_until": now + LEASE}).first()
+        rows = _FAST_CLAIM.execute(connection, {"event_pk": event_pk, "now": now, "lease_until": now + LEASE})
+        return ClaimedEvent(*rows[0]) if rows else None
 
     def process(self, event_pk: int, gate: AbstractContextManager[Any] | None = None) -> bool:
         """Handle one event if it can be claimed; returns whether it was handled here.
@@ -145,7 +160,7 @@ class EventProcessor:
                             )
                         )
                         kind = "push"  # a reply token serves one request; the rest is pushed
-                session.connection().execute(_DONE, {"event_pk": event_pk, "now": now})
+                _FAST_DONE.execute(session.connection(), {"event_pk": event_pk, "now": now})
                 session.commit()
             except Exception as exc:
                 session.rollback()

@@ -1,0 +1,64 @@
+"""Prepared statements on the driver store exactly what SQLAlchemy stores, on both engines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, bindparam, insert, select, update
+
+from ita_core.db import make_engine, make_session_factory, upgrade
+from ita_core.fastsql import Prepared
+from ita_core.models import OutboxMessage
+
+NOW = datetime(2026, 11, 21, 9, 30, 15, 123456, tzinfo=UTC)
+ROW = {
+    "kind": "reply",
+    "purpose": "reply",
+    "reply_token": "t" * 32,
+    "recipients": '["U1"]',
+    "messages": '[{"type":"text","text":"สวัสดี"}]',
+    "retry_key": "00000000-0000-4000-8000-000000000001",
+    "status": "sending",
+    "attempts": 1,
+    "next_attempt_at": NOW + timedelta(minutes=2),
+    "created_at": NOW,
+}
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def test_insert_returning_and_update_round_trip_through_the_orm(db: Engine) -> None:
+    table = OutboxMessage.__table__
+    fast_insert = Prepared(insert(table).returning(table.c.id))
+    fast_update = Prepared(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == bindparam("outbox_id"))
+        .values(status="sent", last_error=None, sent_at=bindparam("sent_at"))
+    )
+    with db.connect() as connection:
+        with connection.begin():
+            (first,) = fast_insert.execute(connection, ROW)[0]
+            (second,) = fast_insert.execute(connection, {**ROW, "retry_key": ROW["retry_key"][:-1] + "2"})[0]
+        with connection.begin():
+            assert fast_update.execute(connection, {"outbox_id": first, "sent_at": NOW + timedelta(seconds=1)}) == []
+    with make_session_factory(db)() as session:
+        rows = {row.id: row for row in session.scalars(select(OutboxMessage))}
+        assert set(rows) == {first, second}
+        assert rows[first].status == "sent" and rows[first].sent_at == NOW + timedelta(seconds=1)
+        assert rows[second].status == "sending" and rows[second].sent_at is None
+        assert rows[second].created_at == NOW and rows[second].next_attempt_at == NOW + timedelta(minutes=2)
+        assert rows[second].messages == ROW["messages"]
+
+
+def test_needs_a_transaction(db: Engine) -> None:
+    fast = Prepared(update(OutboxMessage).values(status="x"))
+    with db.connect() as connection, pytest.raises(RuntimeError):
+        fast.execute(connection, {})
