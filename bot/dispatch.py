@@ -27,6 +27,7 @@ from bot.postback import parse_postback
 from ita_core import accounts, generation
 from ita_core.accounts import Person
 from ita_core.errors import AgencyNotFound, ItaError, NoResults, UnknownYear
+from ita_core.fastsql import Prepared
 from ita_core.models import Conversation
 
 log = logging.getLogger(__name__)
@@ -265,18 +266,20 @@ def save_conversation(session: Session, chat_id: str, now: datetime, **values: A
     session.flush()  # changes made to a loaded row earlier in this event go first (it is expired below)
     connection = session.connection()
     row = {"slots": "{}", "updated_at": now, **values, "chat_id": chat_id}
-    connection.execute(_upsert_conversation(connection.dialect.name, tuple(sorted(row)), tuple(sorted(values))), row)
+    _upsert_conversation(connection.dialect.name, tuple(sorted(row)), tuple(sorted(values))).execute(connection, row)
     for loaded in list(session.identity_map.values()):  # a row read earlier in this event is stale now
         if isinstance(loaded, Conversation) and loaded.chat_id == chat_id:
             session.expire(loaded)
 
 
 @functools.cache
-def _upsert_conversation(dialect: str, columns: tuple[str, ...], updated: tuple[str, ...]) -> Any:
-    """``INSERT … ON CONFLICT (chat_id) DO UPDATE`` of ``updated``, built once per column set (Core, bound values)."""
+def _upsert_conversation(dialect: str, columns: tuple[str, ...], updated: tuple[str, ...]) -> Prepared:
+    """``INSERT … ON CONFLICT (chat_id) DO UPDATE`` of ``updated``, built once per column set, run on the driver."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(_CONVERSATIONS).values({name: bindparam(name) for name in columns})
-    return stmt.on_conflict_do_update(index_elements=["chat_id"], set_={name: stmt.excluded[name] for name in updated})
+    return Prepared(
+        stmt.on_conflict_do_update(index_elements=["chat_id"], set_={name: stmt.excluded[name] for name in updated})
+    )
 
 
 def merge_follow_up(previous: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:

@@ -8,8 +8,9 @@ the statement once per dialect (and, for an INSERT, per set of columns given), a
 columns' own bind processors exactly as SQLAlchemy would (so values are stored as the ORM stores
 them), and executes on the DBAPI cursor of the caller's connection, inside its transaction.
 
-Only plain statements: no ``expanding`` IN lists, no executemany, and values returned (RETURNING)
-come back as the driver gives them (use it for ints and strings).
+Only plain statements: no ``expanding`` IN lists, no executemany, and values returned (RETURNING,
+or a SELECT's columns) come back as the driver gives them: use it for ints and strings, not for
+values a column type converts on the way out (dates and times on SQLite, Decimals).
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Dialect
 from sqlalchemy.sql.dml import Insert, UpdateBase
+from sqlalchemy.sql.elements import ClauseElement
 
 
 class Prepared:
-    """A Core INSERT/UPDATE/DELETE (optionally RETURNING) executed on the driver."""
+    """A Core INSERT/UPDATE/DELETE (optionally RETURNING), or a SELECT, executed on the driver."""
 
-    def __init__(self, statement: UpdateBase) -> None:
+    def __init__(self, statement: UpdateBase | ClauseElement) -> None:
         self.statement = statement
         self._insert = isinstance(statement, Insert)
         self._compiled: dict[tuple[str, tuple[str, ...]], tuple[str, Any, dict[str, Any], list[str] | None]] = {}
@@ -31,7 +33,7 @@ class Prepared:
     def _prepare(self, dialect: Dialect, keys: tuple[str, ...]) -> tuple[str, Any, dict[str, Any], list[str] | None]:
         found = self._compiled.get((dialect.name, keys))
         if found is None:
-            compiled = self.statement.compile(dialect=dialect, column_keys=list(keys) if self._insert else None)
+            compiled: Any = self.statement.compile(dialect=dialect, column_keys=list(keys) if self._insert else None)
             processors = dict(compiled._bind_processors)
             positions = list(compiled.positiontup) if compiled.positional and compiled.positiontup else None
             found = self._compiled[(dialect.name, keys)] = (compiled.string, compiled, processors, positions)
