@@ -136,12 +136,15 @@ _CHAT_STATE = select(
 ).where(_CONVERSATIONS.c.chat_id == bindparam("chat_id"))
 
 
+_FAST_CHAT_STATE = Prepared(_CHAT_STATE)
+
+
 def load_chat_state(session: Session, chat_id: str | None) -> ChatState | None:
     """The chat's conversation row, if any (one Core query)."""
     if not chat_id:
         return None
-    row = session.connection().execute(_CHAT_STATE, {"chat_id": chat_id}).first()
-    return None if row is None else ChatState(*row)
+    rows = _FAST_CHAT_STATE.execute(session.connection(), {"chat_id": chat_id})
+    return ChatState(*rows[0]) if rows else None
 
 
 def _split_slots(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

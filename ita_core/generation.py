@@ -15,22 +15,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
+from ita_core.fastsql import Prepared
 from ita_core.models import Agency, Assessment, DataGeneration, IndicatorScore, ItemScore, SubIndicatorScore
 
 RESULTS = "results"
 RESULT_MODELS: tuple[type, ...] = (Agency, Assessment, IndicatorScore, SubIndicatorScore, ItemScore)
 RESULT_TABLES = frozenset(model.__tablename__ for model in RESULT_MODELS)  # type: ignore[attr-defined]
 _FLAG = "ita_results_changed"
-_READ = "SELECT value FROM data_generation WHERE name = 'results'"
+_FAST_READ = Prepared(select(DataGeneration.value).where(DataGeneration.name == RESULTS))
 _BUMP = update(DataGeneration).where(DataGeneration.name == RESULTS).values(value=DataGeneration.value + 1)
 
 
 def current(session: Session) -> int:
     """The results counter as this session's transaction sees it (one plain query)."""
-    value = session.connection().exec_driver_sql(_READ).scalar()
+    rows = _FAST_READ.execute(session.connection(), {})
+    value = rows[0][0] if rows else None
     if value is None:
         raise LookupError("data_generation has no 'results' row: run `ita db upgrade`")
     return int(value)

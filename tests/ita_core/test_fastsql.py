@@ -58,6 +58,22 @@ def test_insert_returning_and_update_round_trip_through_the_orm(db: Engine) -> N
         assert rows[second].messages == ROW["messages"]
 
 
+def test_select_converts_values_as_sqlalchemy_does(db: Engine) -> None:
+    table = OutboxMessage.__table__
+    fast_insert = Prepared(insert(table).returning(table.c.id))
+    fast_select = Prepared(
+        select(table.c.id, table.c.created_at, table.c.sent_at).where(table.c.retry_key == bindparam("key"))
+    )
+    with db.connect() as connection, connection.begin():
+        fast_insert.execute(connection, ROW)
+        rows = fast_select.execute(connection, {"key": ROW["retry_key"]})
+        reference = connection.execute(
+            select(table.c.id, table.c.created_at, table.c.sent_at).where(table.c.retry_key == ROW["retry_key"])
+        ).all()
+    assert rows == [tuple(reference[0])]
+    assert rows[0][1] == NOW and rows[0][1].tzinfo is not None and rows[0][2] is None
+
+
 def test_needs_a_transaction(db: Engine) -> None:
     fast = Prepared(update(OutboxMessage).values(status="x"))
     with db.connect() as connection, pytest.raises(RuntimeError):
