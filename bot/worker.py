@@ -1,9 +1,11 @@
 """Handling stored webhook events: exactly once, in a thread pool or in ``ita worker``.
 
 A worker claims an event with an atomic UPDATE (pending, or processing with an expired lease
-after a crash), handles it in one transaction that also writes the answer to the outbox and marks
-the event done, commits, and then delivers the answer. Events left unhandled by a crash or a
-restart are picked up again by the periodic scan.
+after a crash) and, in the same transaction, handles it, writes the answer to the outbox (already
+marked ``sending``: this worker delivers it) and marks the event done; it commits, and then
+delivers the answer. The statements that run for every event go straight to the driver
+(``ita_core.fastsql``). Events left unhandled by a crash or a restart are picked up again by the
+periodic scan.
 """
 
 from __future__ import annotations
