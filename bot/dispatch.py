@@ -20,6 +20,7 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from bot.answers import CACHEABLE, AnswerCache, answer_key
 from bot.config import Settings
@@ -106,14 +107,6 @@ class Ctx:
         if self.agency_code is None:
             raise NeedsAgency("no agency for this chat")
         return self.agency_code
-
-
-class _NotKept(Exception):
-    """An answer (an apology) that is sent but not kept in the answer cache."""
-
-    def __init__(self, messages: Messages) -> None:
-        super().__init__("answer not kept")
-        self.messages = messages
 
 
 @dataclass(frozen=True)
@@ -210,18 +203,17 @@ class Dispatcher:
         """
         if ctx.intent in PRIVATE_INTENTS and ctx.in_group:
             return self.replies.private_in_group_messages()
-        if ctx.intent in CACHEABLE and self.answers.size > 0:
-            key = answer_key(ctx.intent, ctx.agency_code, ctx.in_group, ctx.slots, ctx.extras)
-            try:
-                return self.answers.get_or_build(
-                    generation.current(ctx.session), key, lambda: self._answer(ctx, keepable=True)
-                )
-            except _NotKept as answered:
-                return answered.messages
-        return self._answer(ctx)
+        try:
+            if ctx.intent in CACHEABLE and self.answers.size > 0:
+                key = answer_key(ctx.intent, ctx.agency_code, ctx.in_group, ctx.slots, ctx.extras)
+                return self.answers.get_or_build(generation.current(ctx.session), key, lambda: self._answer(ctx))
+            return self._answer(ctx)
+        except ItaError as exc:  # not an expected one: answered with an apology, which is never kept
+            log.info("domain error on event %s: %s", ctx.event.get("webhookEventId"), type(exc).__name__)
+            return self.replies.apology_messages()
 
-    def _answer(self, ctx: Ctx, *, keepable: bool = False) -> Messages:
-        """The handler's answer; with ``keepable``, one that must not be cached raises _NotKept."""
+    def _answer(self, ctx: Ctx) -> Messages:
+        """The handler's answer, expected domain errors mapped to Thai replies (others raise)."""
         handler = self.intents.get(ctx.intent) or self.intents["unknown"]
         try:
             return handler(ctx)
@@ -235,11 +227,6 @@ class Dispatcher:
             return self.replies.needs_registration_messages()
         except AgencyNotFound:
             return self.replies.needs_registration_messages()
-        except ItaError as exc:
-            log.info("domain error on event %s: %s", ctx.event.get("webhookEventId"), type(exc).__name__)
-            if keepable:
-                raise _NotKept(self.replies.apology_messages()) from exc
-            return self.replies.apology_messages()
 
     # --- conversation memory ------------------------------------------------------------------
 
@@ -270,9 +257,9 @@ def save_conversation(session: Session, chat_id: str, now: datetime, **values: A
     connection = session.connection()
     row = {"slots": "{}", "updated_at": now, **values, "chat_id": chat_id}
     _upsert_conversation(connection.dialect.name, tuple(sorted(row)), tuple(sorted(values))).execute(connection, row)
-    for loaded in list(session.identity_map.values()):  # a row read earlier in this event is stale now
-        if isinstance(loaded, Conversation) and loaded.chat_id == chat_id:
-            session.expire(loaded)
+    loaded = session.identity_map.get(identity_key(Conversation, chat_id))
+    if loaded is not None:  # a row read earlier in this event is stale now
+        session.expire(loaded)
 
 
 @functools.cache

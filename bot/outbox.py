@@ -18,13 +18,14 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.line_client import EncodedMessages, LineApiError, LineClient, LineNotConfigured, check_count
@@ -38,36 +39,13 @@ SENDING_LEASE = timedelta(minutes=2)
 REPLY_TOKEN_LIFETIME = timedelta(seconds=50)  # LINE allows one minute; keep a margin
 
 
-def enqueue(
-    session: Session,
-    *,
-    kind: str,
-    messages: Sequence[dict[str, Any]] | dict[str, Any] | EncodedMessages,
-    now: datetime,
-    reply_token: str | None = None,
-    recipients: Sequence[str] = (),
-    purpose: str = "reply",
-    event_id: int | None = None,
-    dedupe_key: str | None = None,
-    render: str | None = None,
-) -> OutboxMessage:
+def enqueue(session: Session, **fields: Any) -> OutboxMessage:
     """Write one message request to the outbox (flushed; the caller commits).
 
-    With ``render``, ``messages`` is that renderer's input, rendered just before the first send.
+    Takes the keyword arguments of ``outbox_values``. With ``render``, ``messages`` is that
+    renderer's input, rendered just before the first send.
     """
-    row = OutboxMessage(
-        **outbox_values(
-            kind=kind,
-            messages=messages,
-            now=now,
-            reply_token=reply_token,
-            recipients=recipients,
-            purpose=purpose,
-            event_id=event_id,
-            dedupe_key=dedupe_key,
-            render=render,
-        )
-    )
+    row = OutboxMessage(**outbox_values(**fields))
     session.add(row)
     session.flush()
     return row
@@ -95,7 +73,7 @@ def enqueue_claimed(session: Session, **fields: Any) -> Claimed:
 
     The row is written already ``sending`` (attempt 1, leased), so delivery needs no claim of its
     own: a crash before the call leaves it as a crash during the call does (a reply is then not
-    sent again, a push is, with its retry key). Takes the keyword arguments of ``enqueue``.
+    sent again, a push is, with its retry key). Takes the keyword arguments of ``outbox_values``.
     """
     values = outbox_values(**fields)
     now: datetime = fields["now"]
@@ -291,10 +269,10 @@ class Sender:
             claimed.created_at,
             now,
         )
-        if connection is not None and status == "sent" and error is None:  # the common case, on the driver
+        if status == "sent" and error is None:  # the common case, on the driver
             report.sent += 1
-            with connection.begin():
-                _FAST_MARK_SENT.execute(connection, {"outbox_id": outbox_id, "sent_at": self.clock()})
+            with self._transaction(connection) as conn:
+                _FAST_MARK_SENT.execute(conn, {"outbox_id": outbox_id, "sent_at": self.clock()})
             return status
         with self._session(connection) as session:
             values: dict[str, Any] = {"status": status, "last_error": error}
@@ -316,16 +294,23 @@ class Sender:
                 report.errors.append(f"outbox {outbox_id}: {error}")
             if kind == "reply" and status == "sent" and error:
                 values["kind"] = "push"
-            if values.keys() == {"status", "last_error", "sent_at"} and error is None:  # the common case
-                session.connection().execute(_MARK_SENT, {"outbox_id": outbox_id, "sent_at": values["sent_at"]})
-            else:
-                statement = update(OutboxMessage).where(OutboxMessage.id == outbox_id).values(**values)
-                session.connection().execute(statement)
+            session.connection().execute(update(OutboxMessage).where(OutboxMessage.id == outbox_id).values(**values))
             session.commit()
         return status
 
     def _session(self, connection: Connection | None) -> Session:
         return self.factory() if connection is None else self.factory(bind=connection)
+
+    @contextmanager
+    def _transaction(self, connection: Connection | None) -> Iterator[Connection]:
+        """A transaction on ``connection``, or on a pooled one; committed on leaving."""
+        if connection is not None:
+            with connection.begin():
+                yield connection
+            return
+        engine: Engine = self.factory.kw["bind"]
+        with engine.begin() as pooled:
+            yield pooled
 
     def _send(
         self,

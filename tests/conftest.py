@@ -103,3 +103,12 @@ def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
     url, schema = _fresh_pg_schema_url(PG_URL)
     yield url
     _drop_pg_schema(PG_URL, schema)
+
+
+@pytest.fixture
+def fresh_engine(database_url: str) -> Iterator[Engine]:
+    """An engine on a fresh, migrated database that commits for real (disposed after the test)."""
+    eng = make_engine(database_url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,18 +10,15 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from bot.dispatch import save_conversation
-from ita_core.db import make_engine, make_session_factory, unit_of_work, upgrade
+from ita_core.db import make_session_factory, unit_of_work
 from ita_core.models import Conversation
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def db(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
+def db(fresh_engine: Engine) -> Engine:
+    return fresh_engine
 
 
 def test_new_row_then_update_keeps_columns_not_given(db: Engine) -> None:

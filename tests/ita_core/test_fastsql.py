@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, bindparam, insert, select, update
 
-from ita_core.db import make_engine, make_session_factory, upgrade
+from ita_core.db import make_session_factory
 from ita_core.fastsql import Prepared
 from ita_core.models import OutboxMessage
 
@@ -28,11 +27,8 @@ ROW = {
 
 
 @pytest.fixture
-def db(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
+def db(fresh_engine: Engine) -> Engine:
+    return fresh_engine
 
 
 def test_insert_returning_and_update_round_trip_through_the_orm(db: Engine) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -10,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, delete, select
 
 from ita_core import generation
-from ita_core.db import make_engine, make_session_factory, unit_of_work, upgrade
+from ita_core.db import make_session_factory, unit_of_work
 from ita_core.demo import load_demo
 from ita_core.models import Agency, ItemScore, LineUser
 
@@ -18,11 +17,8 @@ NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def db(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
+def db(fresh_engine: Engine) -> Engine:
+    return fresh_engine
 
 
 def value(engine: Engine) -> int:

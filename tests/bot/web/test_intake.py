@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -13,16 +12,13 @@ from sqlalchemy import Engine, func, select, text
 
 from bot import linesim
 from bot.intake import IntakeWriter, event_row, store_events
-from ita_core.db import make_engine, make_session_factory, unit_of_work, upgrade
+from ita_core.db import make_session_factory, unit_of_work
 from ita_core.models import WebhookEvent
 
 
 @pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    eng = make_engine(database_url)
-    upgrade(eng)
-    yield eng
-    eng.dispose()
+def engine(fresh_engine: Engine) -> Engine:
+    return fresh_engine
 
 
 def stored(engine: Engine) -> dict[int, str]:
