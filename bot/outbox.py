@@ -8,6 +8,8 @@
   deduplicated by LINE, so a reply left ``sending`` is not sent again (status ``unknown``).
   The answer to a webhook event is written ``sending`` already, in the event's own transaction,
   and sent by the same worker right after the commit (``enqueue_claimed``): one transaction less.
+- The worker threads mark the answers they delivered ``sent`` in batches (``SentMarks``), not in
+  a transaction per answer; a crash before a batch is written is a crash during the call.
 - A reply whose token has expired is sent as a push instead.
 - 5xx, timeouts and 429 are retried with backoff; a 429 that says the monthly quota is used up
   stops delivery (status ``quota``) until an admin retries; other 4xx fail for good.
@@ -17,9 +19,11 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
@@ -178,6 +182,89 @@ _CLAIM_FOR_SENDING = (
 )
 
 
+@contextmanager
+def _begin(engine: Engine, connection: Connection | None) -> Iterator[Connection]:
+    """A transaction on ``connection`` (held by the caller, none open), or on a pooled one; committed on leaving."""
+    if connection is not None:
+        with connection.begin():
+            yield connection
+        return
+    with engine.begin() as pooled:
+        yield pooled
+
+
+class SentMarks:
+    """Rows delivered by the worker threads, marked ``sent`` together in one transaction.
+
+    Marking every delivered answer in a transaction of its own costs each chat message a second
+    transaction: three more round trips on PostgreSQL, a second turn at SQLite's one write lock. The
+    marks are held here and written together (one executemany in one transaction) once ``max_batch``
+    have gathered or the oldest has waited ``max_delay`` seconds: checked when a mark is added, and by
+    the worker threads when they are idle (``flush_due``) and when they stop (``flush``).
+
+    A crash before the marks are written leaves those rows ``sending``, exactly as a crash during
+    the call to LINE does: a reply then ends ``unknown`` (never sent twice), a push is sent again
+    with its retry key and LINE's 409 counts as delivered. A failed write is logged and tried again
+    with the next batch.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        max_batch: int = 64,
+        max_delay: float = 0.05,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.engine = engine
+        self.max_batch = max_batch
+        self.max_delay = max_delay
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._held: list[dict[str, Any]] = []
+        self._oldest = 0.0  # when the oldest held mark was added
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    def add(self, outbox_id: int, sent_at: datetime) -> None:
+        """Hold a mark until the next ``flush``."""
+        with self._lock:
+            if not self._held:
+                self._oldest = self.clock()
+            self._held.append({"outbox_id": outbox_id, "sent_at": sent_at})
+
+    def due(self) -> bool:
+        """Whether the held marks should be written now."""
+        held = len(self._held)
+        return held >= self.max_batch or (held > 0 and self.clock() - self._oldest >= self.max_delay)
+
+    def flush_due(self, connection: Connection | None = None) -> int:
+        """Write the held marks if they are due; how many were written."""
+        return self.flush(connection) if self.due() else 0
+
+    def flush(self, connection: Connection | None = None) -> int:
+        """Write every held mark now, in one transaction on ``connection`` (one the caller holds and is
+        not using) or on a pooled one; how many were written."""
+        with self._lock:
+            batch, self._held = self._held, []
+        if not batch:
+            return 0
+        try:
+            with _begin(self.engine, connection) as conn:
+                conn.execute(_MARK_SENT, batch)
+        except Exception:
+            log.exception(
+                "marking %d delivered outbox row(s) sent failed; trying again with the next batch", len(batch)
+            )
+            with self._lock:
+                if not self._held:
+                    self._oldest = self.clock()
+                self._held[:0] = batch
+            return 0
+        return len(batch)
+
+
 class Sender:
     """Delivers outbox rows; each delivery uses its own short transactions."""
 
@@ -255,8 +342,12 @@ class Sender:
         *,
         connection: Connection | None = None,
         now: datetime | None = None,
+        marks: SentMarks | None = None,
     ) -> str:
-        """Send a row already marked ``sending`` (by ``deliver`` or ``enqueue_claimed``) and record the result."""
+        """Send a row already marked ``sending`` (by ``deliver`` or ``enqueue_claimed``) and record the result.
+
+        With ``marks``, a row delivered as asked is marked ``sent`` with that batch, not at once.
+        """
         report = report or DeliveryReport()
         now = now or self.clock()
         outbox_id, kind, attempts = claimed.outbox_id, claimed.kind, claimed.attempts
@@ -271,6 +362,9 @@ class Sender:
         )
         if status == "sent" and error is None:  # the common case, on the driver
             report.sent += 1
+            if marks is not None:
+                marks.add(outbox_id, self.clock())
+                return status
             with self._transaction(connection) as conn:
                 _FAST_MARK_SENT.execute(conn, {"outbox_id": outbox_id, "sent_at": self.clock()})
             return status
@@ -301,16 +395,9 @@ class Sender:
     def _session(self, connection: Connection | None) -> Session:
         return self.factory() if connection is None else self.factory(bind=connection)
 
-    @contextmanager
-    def _transaction(self, connection: Connection | None) -> Iterator[Connection]:
+    def _transaction(self, connection: Connection | None) -> AbstractContextManager[Connection]:
         """A transaction on ``connection``, or on a pooled one; committed on leaving."""
-        if connection is not None:
-            with connection.begin():
-                yield connection
-            return
-        engine: Engine = self.factory.kw["bind"]
-        with engine.begin() as pooled:
-            yield pooled
+        return _begin(self.factory.kw["bind"], connection)
 
     def _send(
         self,

@@ -14,6 +14,7 @@ import json
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answers import Kept
 from bot.line_client import EncodedMessages
-from bot.outbox import Claimed, Sender, enqueue_claimed
+from bot.outbox import Claimed, Sender, SentMarks, enqueue_claimed
 from ita_core.fastsql import Prepared
 from ita_core.models import WebhookEvent
 
@@ -105,19 +106,24 @@ class EventProcessor:
         rows = _FAST_CLAIM.execute(connection, {"event_pk": event_pk, "now": now, "lease_until": now + LEASE})
         return ClaimedEvent(*rows[0]) if rows else None
 
-    def process(self, event_pk: int, gate: AbstractContextManager[Any] | None = None) -> bool:
+    def process(
+        self, event_pk: int, gate: AbstractContextManager[Any] | None = None, marks: SentMarks | None = None
+    ) -> bool:
         """Handle one event if it can be claimed; returns whether it was handled here.
 
         Handling and delivery share one pooled connection (one checkout, one liveness ping); no
         transaction is open while LINE is called. ``gate`` is held while the handler runs (see
-        ``WorkerPool``), not during delivery.
+        ``WorkerPool``), not during delivery. With ``marks``, the answers delivered are marked
+        ``sent`` in that batch (written here when it is due), not in a transaction of their own.
         """
         answers: list[Claimed] = []
         with self._engine.connect() as connection:  # one checkout for the whole event, answer included
             if not self._handle(connection, event_pk, answers, gate or nullcontext()):
                 return False
             for claimed in answers:  # committed: now to LINE (no transaction open meanwhile)
-                self.sender.deliver_claimed(claimed, connection=connection)
+                self.sender.deliver_claimed(claimed, connection=connection, marks=marks)
+            if marks is not None:
+                marks.flush_due(connection)
         return True
 
     def _handle(
@@ -201,9 +207,11 @@ class EventProcessor:
                 )
             )
 
-    def process_pending(self, limit: int = 100, gate: AbstractContextManager[Any] | None = None) -> int:
+    def process_pending(
+        self, limit: int = 100, gate: AbstractContextManager[Any] | None = None, marks: SentMarks | None = None
+    ) -> int:
         """Handle whatever is waiting; returns how many events were handled."""
-        return sum(1 for pk in self.pending_ids(limit) if self.process(pk, gate))
+        return sum(1 for pk in self.pending_ids(limit) if self.process(pk, gate, marks))
 
 
 def _chunks(messages: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
@@ -219,6 +227,9 @@ class WorkerPool:
     computes makes each request wait longer for it: more threads computing at once do not answer
     more events on a busy machine, they only slow the acknowledgements LINE waits for. Delivery
     needs no such limit, and with LINE a real network away it is most of a thread's time.
+
+    The threads mark the answers they delivered ``sent`` together (``SentMarks``): when a batch is
+    due after an event, when idle, and when the pool stops.
     """
 
     def __init__(
@@ -232,6 +243,7 @@ class WorkerPool:
         self._stop = threading.Event()
         self._workers: list[threading.Thread] = []
         self._scan_lock = threading.Lock()
+        self.marks = SentMarks(processor.factory.kw["bind"])
 
     def start(self) -> None:
         """Start the threads (idempotent)."""
@@ -255,26 +267,35 @@ class WorkerPool:
         for thread in self._workers:
             thread.join(timeout)
         self._workers = []
+        self.marks.flush()
 
     def _run(self) -> None:
+        scan_at = time.monotonic() + self.scan_interval  # scan after this long without an event
         while not self._stop.is_set():
+            wait = scan_at - time.monotonic()
+            if self.marks:  # marks held: wake up to write them when they are due
+                wait = min(wait, self.marks.max_delay)
             try:
-                event_id = self._queue.get(timeout=self.scan_interval)
+                event_id = self._queue.get(timeout=max(wait, 0.0))
             except queue.Empty:
-                self._scan()
+                self.marks.flush_due()
+                if time.monotonic() >= scan_at:
+                    self._scan()
+                    scan_at = time.monotonic() + self.scan_interval
                 continue
             if event_id is None:
                 return
             try:
-                self.processor.process(event_id, self._handling)
+                self.processor.process(event_id, self._handling, self.marks)
             except Exception:  # never let a worker thread die
                 log.exception("worker failed on event row %s", event_id)
+            scan_at = time.monotonic() + self.scan_interval
 
     def _scan(self) -> None:
         if not self._scan_lock.acquire(blocking=False):
             return
         try:
-            self.processor.process_pending(gate=self._handling)
+            self.processor.process_pending(gate=self._handling, marks=self.marks)
             self.processor.sender.deliver_due()
         except Exception:
             log.exception("scan for pending events failed")

@@ -45,7 +45,7 @@ def worker(once: bool, interval: float) -> None:
     from bot.app import utcnow as clock
     from bot.cli.common import settings
     from bot.line_client import LineClient
-    from bot.outbox import Sender
+    from bot.outbox import Sender, SentMarks
     from bot.worker import EventProcessor
     from ita_core.db import make_session_factory
 
@@ -53,10 +53,12 @@ def worker(once: bool, interval: float) -> None:
     factory = make_session_factory(engine())
     line = LineClient(config.line_api_base_url, config.line_channel_access_token)
     processor = EventProcessor(factory, build_handler(config), Sender(factory, line, clock), clock)
+    marks = SentMarks(factory.kw["bind"])
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     while True:
-        handled = processor.process_pending(limit=200)
+        handled = processor.process_pending(limit=200, marks=marks)
+        marks.flush()
         report = processor.sender.deliver_due()
         if handled or report.sent or report.failed:
             click.echo(f"handled {handled} event(s); sent {report.sent}, failed {report.failed}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import linesim
 from bot.fakeline import FakeLine
 from bot.line_client import LineClient
-from bot.outbox import Sender, enqueue
+from bot.outbox import Claimed, Sender, SentMarks, enqueue, enqueue_claimed
 from ita_core.db import make_engine, make_session_factory, upgrade
 from ita_core.models import OutboxMessage
 from tests.bot.conftest import TOKEN
@@ -194,3 +195,71 @@ def test_two_senders_at_once_deliver_each_message_once(
     keys = [r.headers["X-Line-Retry-Key"] for r in fake_line.requests("/v2/bot/message/push")]
     assert len(keys) == len(set(keys)) == 20
     assert {status(factory, i).status for i in ids} == {"sent"}
+
+
+class Ticks:
+    """A monotonic clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def claimed_push(factory: sessionmaker[Session], clock: Clock) -> Claimed:
+    """A push written already ``sending``, as a worker writes an event's answer."""
+    with factory() as session:
+        claimed = enqueue_claimed(session, kind="push", messages=TEXT, now=clock(), recipients=[linesim.user_id()])
+        session.commit()
+    return claimed
+
+
+def test_sent_marks_are_written_together(
+    factory: sessionmaker[Session], sender: Sender, fake_line: FakeLine, clock: Clock
+) -> None:
+    marks = SentMarks(factory.kw["bind"])
+    rows = [claimed_push(factory, clock) for _ in range(3)]
+    clock.advance(seconds=1)
+    assert [sender.deliver_claimed(row, marks=marks) for row in rows] == ["sent"] * 3
+    assert len(fake_line.accepted("/v2/bot/message/push")) == 3
+    assert {status(factory, row.outbox_id).status for row in rows} == {"sending"}  # held, not yet written
+    assert len(marks) == 3
+    assert marks.flush() == 3
+    assert len(marks) == 0 and marks.flush() == 0
+    for row in rows:
+        stored = status(factory, row.outbox_id)
+        assert stored.status == "sent" and stored.sent_at == clock()
+
+
+def test_sent_marks_fall_due_by_count_or_age(factory: sessionmaker[Session], clock: Clock) -> None:
+    ticks = Ticks()
+    marks = SentMarks(factory.kw["bind"], max_batch=3, max_delay=0.05, clock=ticks)
+    rows = [claimed_push(factory, clock) for _ in range(3)]
+    assert not marks.due()
+    marks.add(rows[0].outbox_id, clock())
+    ticks.now += 0.04
+    marks.add(rows[1].outbox_id, clock())
+    assert not marks.due() and marks.flush_due() == 0
+    ticks.now += 0.01  # the oldest has waited max_delay
+    assert marks.due() and marks.flush_due() == 2
+    marks.add(rows[2].outbox_id, clock())
+    assert not marks.due()
+    for _ in range(2):  # the same id twice: a harmless repeat of the same UPDATE
+        marks.add(rows[2].outbox_id, clock())
+    assert marks.due()  # three held
+    assert marks.flush_due() == 3
+    assert {status(factory, row.outbox_id).status for row in rows} == {"sent"}
+
+
+def test_sent_marks_kept_when_the_write_fails(factory: sessionmaker[Session], clock: Clock, tmp_path: Path) -> None:
+    broken = make_engine(f"sqlite:///{tmp_path / 'no-tables.db'}")  # no outbox table: the UPDATE fails
+    marks = SentMarks(broken)
+    row = claimed_push(factory, clock)
+    marks.add(row.outbox_id, clock())
+    assert marks.flush() == 0
+    assert len(marks) == 1  # held for the next batch
+    broken.dispose()
+    marks.engine = factory.kw["bind"]
+    assert marks.flush() == 1
+    assert status(factory, row.outbox_id).status == "sent"

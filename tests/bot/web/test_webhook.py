@@ -134,6 +134,34 @@ def test_crash_between_storing_and_handling(make_live_app: Callable[..., LiveApp
     engine.dispose()
 
 
+def outbox_statuses(live: LiveApp) -> list[str]:
+    engine = live.app.extensions["ita"].engine
+    with engine.connect() as conn:
+        return list(conn.execute(select(OutboxMessage.status).order_by(OutboxMessage.id)).scalars())
+
+
+def test_delivered_answers_are_marked_sent_in_batches(make_live_app: Callable[..., LiveApp]) -> None:
+    live = make_live_app(load_demo=False, handler=echo_handler([]))
+    pool = live.app.extensions["ita"].pool
+    events = [linesim.text_event(linesim.user_source(linesim.user_id()), f"ข้อความ {n}") for n in range(3)]
+    for event in events:
+        assert live.deliver(event).status == 200
+        assert live.replies_to(event)
+    deadline = time.monotonic() + 5
+    while outbox_statuses(live) != ["sent"] * 3 and time.monotonic() < deadline:  # written when due (50 ms)
+        time.sleep(0.02)
+    assert outbox_statuses(live) == ["sent"] * 3
+    # Held marks are written when the pool stops, however long they were allowed to wait.
+    pool.marks.max_delay = 3600
+    more = [linesim.text_event(linesim.user_source(linesim.user_id()), f"อีก {n}") for n in range(2)]
+    for event in more:
+        assert live.deliver(event).status == 200
+        assert live.replies_to(event)
+    assert outbox_statuses(live) == ["sent"] * 3 + ["sending"] * 2
+    pool.stop()
+    assert outbox_statuses(live) == ["sent"] * 5
+
+
 def test_healthz(make_live_app: Callable[..., LiveApp]) -> None:
     live = make_live_app(load_demo=False, handler=echo_handler([]))
     response = live.get("/healthz")
