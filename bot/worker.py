@@ -1,9 +1,10 @@
 """Handling stored webhook events: exactly once, in a thread pool or in ``ita worker``.
 
-A worker claims an event with an atomic UPDATE (pending, or processing with an expired lease
-after a crash) and, in the same transaction, handles it, writes the answer to the outbox (already
-marked ``sending``: this worker delivers it) and marks the event done; it commits, and then
-delivers the answer. The statements that run for every event go straight to the driver
+A worker claims an event with an atomic UPDATE that marks it done (a pending event, or one an
+earlier version left ``processing`` with an expired lease) and, in the same transaction, handles
+it and writes the answer to the outbox (already marked ``sending``: this worker delivers it); it
+commits, and then delivers the answer. A crash or a failure before the commit rolls the claim
+back with everything else: the event is pending again. The statements that run for every event go straight to the driver
 (``ita_core.fastsql``). Events left unhandled by a crash or a restart are picked up again by the
 periodic scan.
 """
@@ -17,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import Connection, Engine, bindparam, or_, select, update
@@ -31,11 +32,13 @@ from ita_core.models import WebhookEvent
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=60)
 MAX_EVENT_ATTEMPTS = 5
 
 
-# Built once (they run for every event): claim a pending event, or one whose lease expired.
+# Built once (it runs for every event): claim a pending event, or one whose lease expired (left
+# ``processing`` by an earlier version, which committed its claims). The claim marks the event done
+# at once: it commits with the answer or rolls back with it, so no other transaction ever sees an
+# event in between, and one statement does what a claim and a "done" did.
 _CLAIM = (
     update(WebhookEvent)
     .where(
@@ -45,19 +48,12 @@ _CLAIM = (
             (WebhookEvent.status == "processing") & (WebhookEvent.claimed_until < bindparam("now")),
         ),
     )
-    .values(status="processing", claimed_until=bindparam("lease_until"), attempts=WebhookEvent.attempts + 1)
+    .values(status="done", handled_at=bindparam("now"), claimed_until=None, attempts=WebhookEvent.attempts + 1)
     .returning(
         WebhookEvent.payload, WebhookEvent.chat_id, WebhookEvent.reply_token, WebhookEvent.event_id, WebhookEvent.type
     )
 )
-_DONE = (
-    update(WebhookEvent)
-    .where(WebhookEvent.id == bindparam("event_pk"))
-    .values(status="done", handled_at=bindparam("now"), claimed_until=None)
-)
-
-
-_FAST_CLAIM, _FAST_DONE = Prepared(_CLAIM), Prepared(_DONE)  # on the driver: they run for every event
+_FAST_CLAIM = Prepared(_CLAIM)  # on the driver: it runs for every event
 
 
 class ClaimedEvent(NamedTuple):
@@ -95,15 +91,10 @@ class EventProcessor:
         self.sender = sender
         self.clock = clock
 
-    def claim(self, event_pk: int) -> bool:
-        """Take an event for handling (committed); False when another worker has it or it is done."""
-        with self._engine.connect() as connection, connection.begin():
-            return self._claim(connection, event_pk) is not None
-
     def _claim(self, connection: Connection, event_pk: int) -> ClaimedEvent | None:
-        """Claim in the connection's transaction: the event's stored columns when this worker got it, else None."""
-        now = self.clock()
-        rows = _FAST_CLAIM.execute(connection, {"event_pk": event_pk, "now": now, "lease_until": now + LEASE})
+        """Claim in the connection's transaction (marked done, see ``_CLAIM``): the event's stored
+        columns when this worker got it, else None."""
+        rows = _FAST_CLAIM.execute(connection, {"event_pk": event_pk, "now": self.clock()})
         return ClaimedEvent(*rows[0]) if rows else None
 
     def process(
@@ -129,7 +120,7 @@ class EventProcessor:
     def _handle(
         self, connection: Connection, event_pk: int, answers: list[Claimed], gate: AbstractContextManager[Any]
     ) -> bool:
-        """Claim, handle, write the answer to the outbox, mark done, commit: one transaction.
+        """Claim (which marks the event done), handle, write the answer to the outbox, commit: one transaction.
 
         False when the event was not claimed here (another worker has it, or it is done). The claim
         commits with the answer, so a crash while handling leaves the event pending (picked up
@@ -168,7 +159,6 @@ class EventProcessor:
                             )
                         )
                         kind = "push"  # a reply token serves one request; the rest is pushed
-                _FAST_DONE.execute(session.connection(), {"event_pk": event_pk, "now": now})
                 session.commit()
             except Exception as exc:
                 session.rollback()

@@ -8,6 +8,7 @@ extended grapheme cluster rules that is exact for Thai, Latin, digits and common
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 ELLIPSIS = "…"
 _ZWJ = "\u200d"
@@ -46,6 +47,7 @@ def label_length(text: str) -> int:
     return len(grapheme_clusters(text))
 
 
+@lru_cache(maxsize=4096)  # the same labels (agency names, questions) come back with every answer
 def truncate_label(text: str, limit: int = 20) -> str:
     """``text`` cut to at most ``limit`` clusters, ending in "…" when cut; never splits a cluster."""
     text = text.strip()

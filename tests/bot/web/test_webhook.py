@@ -6,10 +6,10 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot import linesim
@@ -131,6 +131,36 @@ def test_crash_between_storing_and_handling(make_live_app: Callable[..., LiveApp
         assert (
             session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "sent")) == 3
         )
+    engine.dispose()
+
+
+def test_events_left_processing_are_claimed_after_their_lease(
+    make_live_app: Callable[..., LiveApp], database_url: str
+) -> None:
+    # An earlier version committed its claims: a crash left events "processing" under a lease.
+    first = make_live_app(load_demo=False, handler=echo_handler([]), ITA_WORKER_THREADS="0")
+    expired, leased = (linesim.text_event(linesim.user_source(linesim.user_id()), f"ค้าง {n}") for n in range(2))
+    assert first.deliver(expired, leased).status == 200
+    engine = make_engine(database_url)
+    now = datetime.now(UTC)
+    with make_session_factory(engine)() as session:
+        for event, until in ((expired, now - timedelta(seconds=1)), (leased, now + timedelta(minutes=10))):
+            session.execute(
+                update(WebhookEvent)
+                .where(WebhookEvent.event_id == event["webhookEventId"])
+                .values(status="processing", claimed_until=until, attempts=1)
+            )
+        session.commit()
+    calls: list[str] = []
+    second = make_live_app(load_demo=False, handler=echo_handler(calls))
+    assert second.replies_to(expired)
+    time.sleep(0.3)
+    assert calls == [expired["webhookEventId"]]  # the other is still someone's until its lease ends
+    with make_session_factory(engine)() as session:
+        rows = {r.event_id: r for r in session.scalars(select(WebhookEvent))}
+        done = rows[expired["webhookEventId"]]
+        assert (done.status, done.attempts, done.claimed_until) == ("done", 2, None)
+        assert rows[leased["webhookEventId"]].status == "processing"
     engine.dispose()
 
 
