@@ -29,7 +29,7 @@ from ita_core import accounts, generation
 from ita_core.accounts import Person
 from ita_core.errors import AgencyNotFound, ItaError, NoResults, UnknownYear
 from ita_core.fastsql import Prepared
-from ita_core.models import Conversation
+from ita_core.models import Agency, Conversation, DataGeneration, LineUser
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,7 @@ class Ctx:
     agency_code: str | None  # the linked agency, else the deployment's default agency
     extras: dict[str, Any] = field(default_factory=dict)  # postback values that are not slots
     chat_state: ChatState | None = None  # the chat's conversation row when the message arrived
+    results: int | None = None  # ``ita_core.generation``'s counter when the message arrived
 
     @property
     def line_user_id(self) -> str | None:
@@ -120,24 +121,39 @@ class ChatState:
     awaiting_until: datetime | None
 
 
-_CHAT_STATE = select(
+_CHAT_STATE_COLUMNS = (
     _CONVERSATIONS.c.intent,
     _CONVERSATIONS.c.slots,
     _CONVERSATIONS.c.updated_at,
     _CONVERSATIONS.c.awaiting,
     _CONVERSATIONS.c.awaiting_until,
-).where(_CONVERSATIONS.c.chat_id == bindparam("chat_id"))
+)
+
+# What every message needs before it is answered, in one query (one round trip): the results
+# counter (``ita_core.generation``; its row always exists), who asks (``accounts.Person``) and
+# the chat's conversation row (``ChatState``), both outer-joined to it, so either may be missing.
+_CONTEXT = (
+    select(DataGeneration.value, *accounts.PERSON_COLUMNS, *_CHAT_STATE_COLUMNS)
+    .select_from(DataGeneration)
+    .outerjoin(LineUser, LineUser.line_user_id == bindparam("line_user_id"))
+    .outerjoin(Agency, Agency.id == LineUser.agency_id)
+    .outerjoin(_CONVERSATIONS, _CONVERSATIONS.c.chat_id == bindparam("chat_id"))
+    .where(DataGeneration.name == generation.RESULTS)
+)
+_FAST_CONTEXT = Prepared(_CONTEXT)
+_PERSON = slice(1, 1 + len(accounts.PERSON_COLUMNS))
+_CHAT_STATE = slice(_PERSON.stop, None)
 
 
-_FAST_CHAT_STATE = Prepared(_CHAT_STATE)
-
-
-def load_chat_state(session: Session, chat_id: str | None) -> ChatState | None:
-    """The chat's conversation row, if any (one Core query)."""
-    if not chat_id:
-        return None
-    rows = _FAST_CHAT_STATE.execute(session.connection(), {"chat_id": chat_id})
-    return ChatState(*rows[0]) if rows else None
+def load_context(session: Session, line_user_id: str | None, chat_id: str | None) -> tuple[int, Person | None, ChatState | None]:
+    """The results counter, who asks and the chat's state, as this transaction sees them (one query)."""
+    rows = _FAST_CONTEXT.execute(session.connection(), {"line_user_id": line_user_id, "chat_id": chat_id})
+    if not rows:
+        raise LookupError("data_generation has no 'results' row: run `ita db upgrade`")
+    row = rows[0]
+    person = Person(*row[_PERSON]) if row[_PERSON.start] is not None else None
+    state = ChatState(*row[_CHAT_STATE]) if row[_CHAT_STATE.start + 2] is not None else None  # updated_at: never NULL
+    return int(row[0]), person, state
 
 
 def _split_slots(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -187,13 +203,14 @@ class Dispatcher:
         """Build the handler context for an event."""
         source = event.get("source") or {}
         uid = source.get("userId") if isinstance(source.get("userId"), str) else None
-        user = accounts.find_person(session, uid) if uid else None
         in_group = source.get("type") in ("group", "room")
         chat_id = source.get("groupId") or source.get("roomId") or uid
+        results, user, state = load_context(session, uid, chat_id)
         code = (user.agency_code if user else None) or self.settings.default_agency
         full_slots, extras = _split_slots(slots)
-        state = load_chat_state(session, chat_id)
-        return Ctx(session, now, self.settings, event, intent, full_slots, user, chat_id, in_group, code, extras, state)
+        return Ctx(
+            session, now, self.settings, event, intent, full_slots, user, chat_id, in_group, code, extras, state, results
+        )
 
     def run_intent(self, ctx: Ctx) -> Messages:
         """Run the intent's handler, mapping expected errors to Thai replies.
@@ -206,7 +223,8 @@ class Dispatcher:
         try:
             if ctx.intent in CACHEABLE and self.answers.size > 0:
                 key = answer_key(ctx.intent, ctx.agency_code, ctx.in_group, ctx.slots, ctx.extras)
-                return self.answers.get_or_build(generation.current(ctx.session), key, lambda: self._answer(ctx))
+                results = ctx.results if ctx.results is not None else generation.current(ctx.session)
+                return self.answers.get_or_build(results, key, lambda: self._answer(ctx))
             return self._answer(ctx)
         except ItaError as exc:  # not an expected one: answered with an apology, which is never kept
             log.info("domain error on event %s: %s", ctx.event.get("webhookEventId"), type(exc).__name__)

@@ -6,12 +6,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ita_core.agencies import get_agency
 from ita_core.errors import ItaError
-from ita_core.fastsql import Prepared
 from ita_core.models import Agency, LineUser, RegistrationCode
 
 ROLES = ("official", "executive", "staff")
@@ -99,20 +98,10 @@ class Person:
     unit: str | None
 
 
-_PERSON = (
-    select(LineUser.line_user_id, LineUser.agency_id, Agency.code, LineUser.role, LineUser.unit)
-    .outerjoin(Agency, Agency.id == LineUser.agency_id)
-    .where(LineUser.line_user_id == bindparam("line_user_id"))
-)
-
-
-_FAST_PERSON = Prepared(_PERSON)  # strings and ints only: safe on the driver
-
-
-def find_person(session: Session, line_user_id: str) -> Person | None:
-    """The account of a LINE user who has talked to the bot before, with its agency's code (one Core query)."""
-    rows = _FAST_PERSON.execute(session.connection(), {"line_user_id": line_user_id})
-    return Person(*rows[0]) if rows else None
+# A Person's columns in order, for a query that outer-joins ``line_users`` and then ``agencies`` on
+# ``agencies.id = line_users.agency_id`` (the chat's per-message context query reads them with
+# the chat's state in one round trip).
+PERSON_COLUMNS = (LineUser.line_user_id, LineUser.agency_id, Agency.code, LineUser.role, LineUser.unit)
 
 
 def redeem(session: Session, code: str, line_user_id: str, now: datetime) -> LineUser:

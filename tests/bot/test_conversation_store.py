@@ -6,12 +6,14 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
-from bot.dispatch import save_conversation
+from bot.dispatch import load_context, save_conversation
+from ita_core import generation
+from ita_core.accounts import create_invite, get_or_create_user, redeem
 from ita_core.db import make_session_factory, unit_of_work
-from ita_core.models import Conversation
+from ita_core.models import Agency, Conversation, DataGeneration
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 
@@ -90,3 +92,38 @@ def test_two_events_of_one_chat_at_once_both_succeed(db: Engine) -> None:
     with unit_of_work(factory) as check:
         row = check.get(Conversation, "C1")
         assert row is not None and row.intent == "weaknesses"
+
+
+def test_load_context_reads_counter_person_and_chat_state_at_once(db: Engine) -> None:
+    factory = make_session_factory(db)
+    with unit_of_work(factory) as session:
+        session.add(Agency(code="A1", name="อบต.ทดสอบ", type="อบต.", province="ขอนแก่น"))
+        session.flush()
+        invite = create_invite(session, "A1", "staff", NOW, unit="กองคลัง")
+        redeem(session, invite.code, "U" + "1" * 32, NOW)
+        get_or_create_user(session, "U" + "2" * 32, NOW)  # talked to the bot, never registered
+        save_conversation(session, "U" + "1" * 32, NOW, intent="overall_score", slots='{"year": 2567}', updated_at=NOW)
+    with unit_of_work(factory) as session:
+        counter = generation.current(session)
+        results, person, state = load_context(session, "U" + "1" * 32, "U" + "1" * 32)
+        assert results == counter
+        assert person is not None and (person.agency_code, person.role, person.unit) == ("A1", "staff", "กองคลัง")
+        assert state is not None and (state.intent, state.slots, state.updated_at) == (
+            "overall_score",
+            '{"year": 2567}',
+            NOW,
+        )
+        # an account without an agency, in a group whose chat has no row yet
+        _, person, state = load_context(session, "U" + "2" * 32, "C" + "3" * 32)
+        assert person is not None and person.agency_id is None and person.agency_code is None and state is None
+        # nobody known (no user id: a group event without one), nothing stored
+        assert load_context(session, None, None) == (counter, None, None)
+        assert load_context(session, "U" + "9" * 32, "U" + "9" * 32) == (counter, None, None)
+
+
+def test_load_context_without_the_counter_row_says_to_upgrade(db: Engine) -> None:
+    factory = make_session_factory(db)
+    with unit_of_work(factory) as session:
+        session.execute(delete(DataGeneration))
+    with factory() as session, pytest.raises(LookupError, match="ita db upgrade"):
+        load_context(session, None, "U" + "1" * 32)
