@@ -1036,7 +1036,7 @@ def render_section(runs: Sequence[BackendRun], info: dict[str, str], options: Op
             ],
         ),
         row(
-            "&nbsp;&nbsp;the same with the answer cache off (`ITA_ANSWER_CACHE=0`), ms",
+            "&nbsp;&nbsp;the same with the answer cache and the matcher's memory off (`ITA_ANSWER_CACHE=0`), ms",
             [
                 f"{r.uncached.total:.2f} = {r.uncached.handler:.2f} + {r.uncached.reply_call:.2f}"
                 f" + {r.uncached.machinery:.2f}"
@@ -1084,7 +1084,7 @@ def render_section(runs: Sequence[BackendRun], info: dict[str, str], options: Op
         "`LineClient` (the reply: body serialisation and the HTTP call); the rest is the worker's own work "
         "(claim, outbox row, commits, delivery bookkeeping, the `sent` marks written in batches as the worker "
         "threads write them). Twice: with the answer cache as deployed, warmed "
-        "first by 400 other events as in a long run, and with it off (`ITA_ANSWER_CACHE=0`).",
+        "first by 400 other events as in a long run, and with it off (`ITA_ANSWER_CACHE=0`, which also turns off the matcher's memory of questions).",
         "- *CPU*: from `/proc`, per process group, over each wrk run; *other* is everything else on the machine "
         "(other people's jobs on a shared machine show up there, and the numbers above are only as good as it is "
         "small).",

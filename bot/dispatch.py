@@ -320,8 +320,9 @@ def build_dispatcher(settings: Settings, matcher: Callable[[str], Match] | None 
 
     if matcher is None:
         from bot.nlu import get_matcher
+        from bot.nlu.matcher import remembering
 
-        matcher = get_matcher().match
+        matcher = remembering(get_matcher().match, settings.answer_cache)
     intents: dict[str, IntentHandler] = {
         "overall_score": results.overall_score,
         "indicator_score": results.indicator_score,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,10 +97,34 @@ class IntentMatcher:
         )
 
 
+# Longer messages are matched every time: questions are short, and a cache of long texts is memory for nothing.
+REMEMBERED_CHARS = 200
+
+
+def remembering(match: Callable[[str], MatchResult], size: int) -> Callable[[str], MatchResult]:
+    """``match`` with its last ``size`` results kept by text (0: nothing kept).
+
+    Matching depends on the text and the lexicon loaded at start-up, nothing else, and officials
+    ask the same short questions over and over ("คะแนนรวม", "จุดอ่อน"). Each call gets its own copy
+    of the slots and extras.
+    """
+    if size <= 0:
+        return match
+    kept = functools.lru_cache(maxsize=size)(match)
+
+    def remembered(text: str) -> MatchResult:
+        if len(text) > REMEMBERED_CHARS:
+            return match(text)
+        found = kept(text)
+        return dataclasses.replace(found, slots=dict(found.slots), extras=dict(found.extras))
+
+    return remembered
+
+
 @functools.cache
 def get_matcher() -> IntentMatcher:
     """The process-wide matcher, built on first use."""
     return IntentMatcher()
 
 
-__all__ = ["SLOTS", "Alternative", "IntentMatcher", "MatchResult", "get_matcher"]
+__all__ = ["SLOTS", "Alternative", "IntentMatcher", "MatchResult", "get_matcher", "remembering"]
