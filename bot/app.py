@@ -77,14 +77,15 @@ def create_app(config: Mapping[str, Any] | Settings | None = None, *, handler: E
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    engine = make_engine(settings.database_url)
+    threads = int(extra.get("ITA_WORKER_THREADS", "4") or 0)
+    # Each worker thread keeps a connection: room for them beyond the pool's default five.
+    engine = make_engine(settings.database_url, **({"pool_size": 5 + threads} if threads > 4 else {}))
     factory = make_session_factory(engine)
     line = LineClient(settings.line_api_base_url, settings.line_channel_access_token)
     if not line.configured:
         log.warning("LINE_CHANNEL_ACCESS_TOKEN is not set: no message will be sent")
     sender = Sender(factory, line, utcnow)
     processor = EventProcessor(factory, handler or build_handler(settings), sender, utcnow)
-    threads = int(extra.get("ITA_WORKER_THREADS", "4") or 0)
     pool = WorkerPool(processor, threads=threads) if threads > 0 else None
     signature = SignatureValidator(settings.line_channel_secret) if settings.line_channel_secret else None
     if signature is None:

@@ -97,24 +97,41 @@ class EventProcessor:
         rows = _FAST_CLAIM.execute(connection, {"event_pk": event_pk, "now": self.clock()})
         return ClaimedEvent(*rows[0]) if rows else None
 
+    def connect(self) -> Connection:
+        """A pooled connection to hand to ``process`` for many events (close it when done)."""
+        return self._engine.connect()
+
     def process(
-        self, event_pk: int, gate: AbstractContextManager[Any] | None = None, marks: SentMarks | None = None
+        self,
+        event_pk: int,
+        gate: AbstractContextManager[Any] | None = None,
+        marks: SentMarks | None = None,
+        *,
+        connection: Connection | None = None,
     ) -> bool:
         """Handle one event if it can be claimed; returns whether it was handled here.
 
-        Handling and delivery share one pooled connection (one checkout, one liveness ping); no
+        Handling and delivery share one connection: ``connection`` (one the caller keeps for many
+        events, no transaction open) or else one pooled checkout (with its liveness ping); no
         transaction is open while LINE is called. ``gate`` is held while the handler runs (see
         ``WorkerPool``), not during delivery. With ``marks``, the answers delivered are marked
         ``sent`` in that batch (written here when it is due), not in a transaction of their own.
         """
+        if connection is None:
+            with self._engine.connect() as pooled:
+                return self._process(pooled, event_pk, gate or nullcontext(), marks)
+        return self._process(connection, event_pk, gate or nullcontext(), marks)
+
+    def _process(
+        self, connection: Connection, event_pk: int, gate: AbstractContextManager[Any], marks: SentMarks | None
+    ) -> bool:
         answers: list[Claimed] = []
-        with self._engine.connect() as connection:  # one checkout for the whole event, answer included
-            if not self._handle(connection, event_pk, answers, gate or nullcontext()):
-                return False
-            for claimed in answers:  # committed: now to LINE (no transaction open meanwhile)
-                self.sender.deliver_claimed(claimed, connection=connection, marks=marks)
-            if marks is not None:
-                marks.flush_due(connection)
+        if not self._handle(connection, event_pk, answers, gate):
+            return False
+        for claimed in answers:  # committed: now to LINE (no transaction open meanwhile)
+            self.sender.deliver_claimed(claimed, connection=connection, marks=marks)
+        if marks is not None:
+            marks.flush_due(connection)
         return True
 
     def _handle(
@@ -219,7 +236,8 @@ class WorkerPool:
     needs no such limit, and with LINE a real network away it is most of a thread's time.
 
     The threads mark the answers they delivered ``sent`` together (``SentMarks``): when a batch is
-    due after an event, when idle, and when the pool stops.
+    due after an event, when idle, and when the pool stops. Each thread keeps one database
+    connection from one event to the next (no pool checkout and liveness ping per event).
     """
 
     def __init__(
@@ -261,25 +279,49 @@ class WorkerPool:
 
     def _run(self) -> None:
         scan_at = time.monotonic() + self.scan_interval  # scan after this long without an event
-        while not self._stop.is_set():
-            wait = scan_at - time.monotonic()
-            if self.marks:  # marks held: wake up to write them when they are due
-                wait = min(wait, self.marks.max_delay)
+        kept: Connection | None = None  # this thread's connection, kept from one event to the next
+        try:
+            while not self._stop.is_set():
+                wait = scan_at - time.monotonic()
+                if self.marks:  # marks held: wake up to write them when they are due
+                    wait = min(wait, self.marks.max_delay)
+                try:
+                    event_id = self._queue.get(timeout=max(wait, 0.0))
+                except queue.Empty:
+                    self.marks.flush_due()
+                    if time.monotonic() >= scan_at:
+                        self._scan()
+                        scan_at = time.monotonic() + self.scan_interval
+                    continue
+                if event_id is None:
+                    return
+                kept = self._process(event_id, kept)
+                scan_at = time.monotonic() + self.scan_interval
+        finally:
+            if kept is not None:
+                kept.close()
+
+    def _process(self, event_id: int, kept: Connection | None) -> Connection | None:
+        """Handle one event on the thread's kept connection; returns the connection to keep.
+
+        No checkout and no liveness ping per event. A connection that fails is given back and the
+        next event gets a fresh one; when the database dropped it (a restart, an idle timeout),
+        this event is tried once more on a fresh one at once (the claim makes that safe).
+        """
+        for attempt in (1, 2):
+            connection = kept if kept is not None else self.processor.connect()
+            kept = None
             try:
-                event_id = self._queue.get(timeout=max(wait, 0.0))
-            except queue.Empty:
-                self.marks.flush_due()
-                if time.monotonic() >= scan_at:
-                    self._scan()
-                    scan_at = time.monotonic() + self.scan_interval
-                continue
-            if event_id is None:
-                return
-            try:
-                self.processor.process(event_id, self._handling, self.marks)
-            except Exception:  # never let a worker thread die
+                self.processor.process(event_id, self._handling, self.marks, connection=connection)
+                return connection
+            except Exception as exc:  # never let a worker thread die
+                lost = bool(getattr(exc, "connection_invalidated", False))
+                _close_quietly(connection)
+                if lost and attempt == 1:
+                    log.warning("database connection lost; event row %s tried again on a new one", event_id)
+                    continue
                 log.exception("worker failed on event row %s", event_id)
-            scan_at = time.monotonic() + self.scan_interval
+        return None
 
     def _scan(self) -> None:
         if not self._scan_lock.acquire(blocking=False):
@@ -291,3 +333,10 @@ class WorkerPool:
             log.exception("scan for pending events failed")
         finally:
             self._scan_lock.release()
+
+
+def _close_quietly(connection: Connection) -> None:
+    try:
+        connection.close()
+    except Exception:  # already broken: the pool replaces it
+        log.debug("closing a failed worker connection failed", exc_info=True)

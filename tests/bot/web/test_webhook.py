@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+import pytest
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from bot import linesim
@@ -162,6 +164,32 @@ def test_events_left_processing_are_claimed_after_their_lease(
         assert (done.status, done.attempts, done.claimed_until) == ("done", 2, None)
         assert rows[leased["webhookEventId"]].status == "processing"
     engine.dispose()
+
+
+def test_worker_replaces_a_connection_the_server_closed(
+    make_live_app: Callable[..., LiveApp], backend: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("a server that drops connections: PostgreSQL only")
+    pids: list[int] = []
+    echo = echo_handler([])
+
+    def handle(session: Session, event: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
+        pids.append(session.connection().connection.driver_connection.info.backend_pid)
+        return echo(session, event, now)
+
+    live = make_live_app(load_demo=False, handler=handle, ITA_WORKER_THREADS="1")
+    first, second = (linesim.text_event(linesim.user_source(linesim.user_id()), f"ครั้งที่ {n}") for n in (1, 2))
+    assert live.deliver(first).status == 200 and live.replies_to(first)
+    engine = live.app.extensions["ita"].engine
+    with engine.connect() as conn:  # the database drops the worker thread's kept connection
+        conn.execute(text("select pg_terminate_backend(:pid)"), {"pid": pids[0]})
+        conn.commit()
+    with caplog.at_level(logging.WARNING, logger="bot.worker"):
+        assert live.deliver(second).status == 200
+        assert live.replies_to(second) == [{"type": "text", "text": "echo ครั้งที่ 2"}]
+    assert len(pids) == 2 and pids[1] != pids[0]  # handled on a new connection, once
+    assert any("connection lost" in r.getMessage() for r in caplog.records)
 
 
 def outbox_statuses(live: LiveApp) -> list[str]:
