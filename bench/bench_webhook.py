@@ -1036,7 +1036,7 @@ def render_section(runs: Sequence[BackendRun], info: dict[str, str], options: Op
             ],
         ),
         row(
-            "&nbsp;&nbsp;the same with the answer cache and the matcher's memory off (`ITA_ANSWER_CACHE=0`), ms",
+            "&nbsp;&nbsp;the same with the answer caches and the matcher's memory off (`ITA_ANSWER_CACHE=0`), ms",
             [
                 f"{r.uncached.total:.2f} = {r.uncached.handler:.2f} + {r.uncached.reply_call:.2f}"
                 f" + {r.uncached.machinery:.2f}"

@@ -29,6 +29,7 @@ from ita_core import accounts, generation
 from ita_core.accounts import Person
 from ita_core.errors import AgencyNotFound, ItaError, NoResults, UnknownYear
 from ita_core.fastsql import Prepared
+from ita_core.fiscal import local_today
 from ita_core.models import Agency, Conversation, DataGeneration, LineUser
 
 log = logging.getLogger(__name__)
@@ -179,6 +180,7 @@ class Dispatcher:
     ) -> None:
         self.settings = settings
         self.answers = answers if answers is not None else AnswerCache(settings.answer_cache)
+        self.measure_answers = AnswerCache(settings.answer_cache)  # against the measures counter
         self.matcher = matcher
         self.intents = MappingProxyType(dict(intents))
         self.events = MappingProxyType(dict(events))
@@ -216,19 +218,29 @@ class Dispatcher:
         """Run the intent's handler, mapping expected errors to Thai replies.
 
         Answers about results come from the answer cache when the same question about the same
-        agency was answered since the results last changed (see ``bot.answers``).
+        agency was answered since the results last changed (see ``bot.answers``); answers about an
+        agency's measures likewise, the same day, since its measures (or results) last changed.
         """
         if ctx.intent in PRIVATE_INTENTS and ctx.in_group:
             return self.replies.private_in_group_messages()
         try:
             if ctx.intent in CACHEABLE and self.answers.size > 0:
                 key = answer_key(ctx.intent, ctx.agency_code, ctx.in_group, ctx.slots, ctx.extras)
-                results = ctx.results if ctx.results is not None else generation.current(ctx.session)
-                return self.answers.get_or_build(results, key, lambda: self._answer(ctx))
+                return self.answers.get_or_build(self._results(ctx), key, lambda: self._answer(ctx))
+            if ctx.intent == "measures" and ctx.registered and self.measure_answers.size > 0:
+                # Measures show their status as of today, and the agency's name (a results table).
+                today = local_today(ctx.now, ctx.settings.timezone)
+                key = (answer_key(ctx.intent, ctx.agency_code, False, ctx.slots, ctx.extras), today, self._results(ctx))
+                measures = generation.current(ctx.session, generation.MEASURES)
+                return self.measure_answers.get_or_build(measures, key, lambda: self._answer(ctx))
             return self._answer(ctx)
         except ItaError as exc:  # not an expected one: answered with an apology, which is never kept
             log.info("domain error on event %s: %s", ctx.event.get("webhookEventId"), type(exc).__name__)
             return self.replies.apology_messages()
+
+    @staticmethod
+    def _results(ctx: Ctx) -> int:
+        return ctx.results if ctx.results is not None else generation.current(ctx.session)
 
     def _answer(self, ctx: Ctx) -> Messages:
         """The handler's answer, expected domain errors mapped to Thai replies (others raise)."""

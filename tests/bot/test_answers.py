@@ -13,7 +13,7 @@ from bot import linesim
 from bot.answers import AnswerCache, answer_key
 from ita_core.accounts import create_invite
 from ita_core.db import unit_of_work
-from ita_core.models import Agency, Assessment
+from ita_core.models import Agency, Assessment, Measure
 from tests.bot.conftest import LiveApp
 
 
@@ -96,3 +96,34 @@ def test_chat_answer_follows_a_corrected_result(make_live_app: Callable[..., Liv
     stats = json.loads(live.get("/healthz").body)["answer_cache"]
     assert stats["size"] == 2048 and stats["entries"] == 1  # emptied by the correction, then refilled
     assert (stats["hits"], stats["misses"]) == (1, 2)
+
+
+def test_chat_measures_answer_kept_until_the_measures_change(make_live_app: Callable[..., LiveApp]) -> None:
+    live = make_live_app()
+    factory = live.app.extensions["ita"].session_factory
+    kept = live.app.extensions["ita"].processor.handler.measure_answers
+    with unit_of_work(factory) as session:
+        code = create_invite(session, "SAO-CHIANGPHIN", "official", datetime.now(UTC)).code
+    user = linesim.user_id()
+    live.send_text(user, f"ลงทะเบียน {code}")
+    before = json.dumps(live.send_text(user, "มาตรการมีอะไรบ้าง"), ensure_ascii=False)
+    assert json.dumps(live.send_text(user, "มาตรการมีอะไรบ้าง"), ensure_ascii=False) == before
+    assert (kept.hits, kept.misses) == (1, 1)
+    with unit_of_work(factory) as session:  # an edit, as an import or a progress report makes
+        measure = session.scalars(
+            select(Measure).join(Agency).where(Agency.code == "SAO-CHIANGPHIN").order_by(Measure.id)
+        ).first()
+        assert measure is not None and measure.title in before
+        measure.title = "มาตรการที่แก้ไขแล้ว"
+    after = json.dumps(live.send_text(user, "มาตรการมีอะไรบ้าง"), ensure_ascii=False)
+    assert "มาตรการที่แก้ไขแล้ว" in after
+    assert (kept.hits, kept.misses) == (1, 2)
+    # another official of the same agency gets the kept answer; an unregistered person never does
+    with unit_of_work(factory) as session:
+        other_code = create_invite(session, "SAO-CHIANGPHIN", "executive", datetime.now(UTC)).code
+    other = linesim.user_id()
+    live.send_text(other, f"ลงทะเบียน {other_code}")
+    assert json.dumps(live.send_text(other, "มาตรการมีอะไรบ้าง"), ensure_ascii=False) == after
+    assert (kept.hits, kept.misses) == (2, 2)
+    assert "ลงทะเบียน" in json.dumps(live.send_text(linesim.user_id(), "มาตรการมีอะไรบ้าง"), ensure_ascii=False)
+    assert (kept.hits, kept.misses) == (2, 2)
