@@ -861,6 +861,14 @@ def bench_backend(backend: str, url: str, corpus: Corpus, options: Options) -> B
 # --- the report ---------------------------------------------------------------------------------
 
 
+def _span(values: Sequence[float], unit: str) -> str:
+    """"0.6–0.8 ms", or "0.8 ms" when they round alike, or "some" when there are none."""
+    if not values:
+        return "some"
+    low, high = f"{min(values):.1f}", f"{max(values):.1f}"
+    return f"{low} {unit}" if low == high else f"{low}–{high} {unit}"
+
+
 def _pct(part: float, whole: float) -> str:
     if not whole:
         return "n/a"
@@ -926,8 +934,8 @@ def analysis(runs: Sequence[BackendRun]) -> list[str]:
     lines += [
         "- The fake LINE API keeps connections open (`bot/fakeline/http.py`), as LINE does, and checks every "
         "reply against the spec and the SDK's models: "
-        + (f"{min(fake_ms):.1f}–{max(fake_ms):.1f} ms" if fake_ms else "some")
-        + " of CPU per reply in the fake, on the same two cores as the app.",
+        + _span(fake_ms, "ms")
+        + " of CPU per reply in the fake (its checks cached by content), on the same two cores as the app.",
         "- The answer cache: the simulated officials are 600 people of the five demo agencies asking the "
         "questions above, so after a warm-up nearly every results answer is a repeat (the share is in the "
         "table). A national deployment has many more agencies and fewer repeats per agency; the uncached "
