@@ -173,7 +173,7 @@ class FakeLineApp:
             first = details[0].property
             raise _Rejected(answers.error(400, f"The value for the '{first}' parameter is invalid", details))
         if operation.body_validator is not None and body is not None:
-            details = self.checker.errors(operation, body)
+            details = self.checker.errors(operation, body, request.get_data(cache=True))
             if details:
                 raise _Rejected(answers.invalid_request(details))
 

@@ -1,8 +1,8 @@
 """Request-body checks: LINE's OpenAPI spec, the SDK's own request models, and LINE's limits.
 
 The three checks depend only on the content of a body, not on who it goes to, so a body that
-passed once is remembered (keyed by its JSON with the reply token and recipient IDs blanked) and
-the next identical reply skips straight past them. That keeps the fake cheap under a benchmark.
+passed once is remembered (keyed by its JSON with the reply token and recipient IDs blanked; see
+``content_key``) and the next identical reply skips straight past them. That keeps the fake cheap under a benchmark.
 """
 
 from __future__ import annotations
@@ -39,11 +39,28 @@ def _blank(value: Any) -> Any:
     return value
 
 
-def content_key(operation_id: str, body: Any) -> str:
-    """A cache key for a body's content: recipients and reply token blanked."""
+def content_key(operation_id: str, body: Any, raw: bytes | None = None) -> str | bytes:
+    """A cache key for a body's content: recipients and reply token blanked.
+
+    With ``raw`` (the body as sent) that opens with its one recipient field written as compact JSON
+    (``{"replyToken":"…",`` as the bot writes it), the key is that field blanked plus the rest of
+    the raw bytes, which determine everything else in the body: no re-serialising of a large flex
+    message per request. Otherwise the parsed body is serialised with its keys sorted.
+    """
+    if isinstance(body, dict) and raw is not None and body:
+        first = next(iter(body))  # the parsed dict keeps the order of the raw text
+        if first in _RECIPIENT_FIELDS:
+            prefix = (_compact({first: body[first]})[:-1] + ",").encode("utf-8")
+            if raw.startswith(prefix):
+                blanked = _compact({first: _blank(body[first])})
+                return (operation_id + "\n" + blanked + "\n").encode("utf-8") + raw[len(prefix) :]
     if isinstance(body, dict):
         body = {key: (_blank(value) if key in _RECIPIENT_FIELDS else value) for key, value in body.items()}
     return operation_id + "\n" + json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def sdk_model_errors(schema_name: str, body: Any) -> list[ErrorDetail]:
@@ -140,12 +157,12 @@ class BodyChecker:
     def __init__(self, *, sdk_models: bool = True, cache_size: int = 5_000) -> None:
         self.sdk_models = sdk_models
         self._cache_size = cache_size
-        self._passed: set[str] = set()
+        self._passed: set[str | bytes] = set()
         self._lock = threading.Lock()
 
-    def errors(self, operation: Operation, body: Any) -> list[ErrorDetail]:
-        """Everything wrong with this body for this operation (empty: valid)."""
-        key = content_key(operation.operation_id, body)
+    def errors(self, operation: Operation, body: Any, raw: bytes | None = None) -> list[ErrorDetail]:
+        """Everything wrong with this body (``raw``: as sent, when known) for this operation (empty: valid)."""
+        key = content_key(operation.operation_id, body, raw)
         if key in self._passed:
             return recipient_errors(operation.operation_id, body)
         details = operation.check_body(body)
