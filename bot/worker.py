@@ -309,14 +309,16 @@ class WorkerPool:
         this event is tried once more on a fresh one at once (the claim makes that safe).
         """
         for attempt in (1, 2):
-            connection = kept if kept is not None else self.processor.connect()
-            kept = None
+            connection, kept = kept, None
             try:
+                if connection is None:
+                    connection = self.processor.connect()
                 self.processor.process(event_id, self._handling, self.marks, connection=connection)
                 return connection
-            except Exception as exc:  # never let a worker thread die
+            except Exception as exc:  # never let a worker thread die (the database may be down)
                 lost = bool(getattr(exc, "connection_invalidated", False))
-                _close_quietly(connection)
+                if connection is not None:
+                    _close_quietly(connection)
                 if lost and attempt == 1:
                     log.warning("database connection lost; event row %s tried again on a new one", event_id)
                     continue
