@@ -204,8 +204,9 @@ class SentMarks:
 
     A crash before the marks are written leaves those rows ``sending``, exactly as a crash during
     the call to LINE does: a reply then ends ``unknown`` (never sent twice), a push is sent again
-    with its retry key and LINE's 409 counts as delivered. A failed write is logged and tried again
-    with the next batch.
+    with its retry key and LINE's 409 counts as delivered. A failed write is logged and the marks are
+    held for another try ``retry_after`` seconds later (a database that is down is not asked twenty
+    times a second).
     """
 
     def __init__(
@@ -214,15 +215,18 @@ class SentMarks:
         *,
         max_batch: int = 64,
         max_delay: float = 0.05,
+        retry_after: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.engine = engine
         self.max_batch = max_batch
         self.max_delay = max_delay
+        self.retry_after = retry_after
         self.clock = clock
         self._lock = threading.Lock()
         self._held: list[dict[str, Any]] = []
-        self._oldest = 0.0  # when the oldest held mark was added
+        self._due_at = 0.0  # when the held marks are to be written (if not max_batch of them before)
+        self._failed = False  # the last write failed: wait for _due_at, however many are held
 
     def __len__(self) -> int:
         return len(self._held)
@@ -231,13 +235,15 @@ class SentMarks:
         """Hold a mark until the next ``flush``."""
         with self._lock:
             if not self._held:
-                self._oldest = self.clock()
+                self._due_at = self.clock() + self.max_delay
             self._held.append({"outbox_id": outbox_id, "sent_at": sent_at})
 
     def due(self) -> bool:
         """Whether the held marks should be written now."""
         held = len(self._held)
-        return held >= self.max_batch or (held > 0 and self.clock() - self._oldest >= self.max_delay)
+        if held == 0:
+            return False
+        return self.clock() >= self._due_at or (held >= self.max_batch and not self._failed)
 
     def flush_due(self, connection: Connection | None = None) -> int:
         """Write the held marks if they are due; how many were written."""
@@ -255,13 +261,13 @@ class SentMarks:
                 conn.execute(_MARK_SENT, batch)
         except Exception:
             log.exception(
-                "marking %d delivered outbox row(s) sent failed; trying again with the next batch", len(batch)
+                "marking %d delivered outbox row(s) sent failed; trying again in %s s", len(batch), self.retry_after
             )
             with self._lock:
-                if not self._held:
-                    self._oldest = self.clock()
                 self._held[:0] = batch
+                self._due_at, self._failed = self.clock() + self.retry_after, True
             return 0
+        self._failed = False
         return len(batch)
 
 

@@ -254,12 +254,22 @@ def test_sent_marks_fall_due_by_count_or_age(factory: sessionmaker[Session], clo
 
 def test_sent_marks_kept_when_the_write_fails(factory: sessionmaker[Session], clock: Clock, tmp_path: Path) -> None:
     broken = make_engine(f"sqlite:///{tmp_path / 'no-tables.db'}")  # no outbox table: the UPDATE fails
-    marks = SentMarks(broken)
-    row = claimed_push(factory, clock)
-    marks.add(row.outbox_id, clock())
-    assert marks.flush() == 0
-    assert len(marks) == 1  # held for the next batch
+    ticks = Ticks()
+    marks = SentMarks(broken, max_batch=2, max_delay=0.05, retry_after=1.0, clock=ticks)
+    rows = [claimed_push(factory, clock) for _ in range(3)]
+    marks.add(rows[0].outbox_id, clock())
+    marks.add(rows[1].outbox_id, clock())
+    assert marks.flush_due() == 0  # due (two held), tried, failed
+    assert len(marks) == 2  # held for another try
+    marks.add(rows[2].outbox_id, clock())
+    ticks.now += 0.5
+    assert not marks.due()  # a second after the failure, however many are held
+    ticks.now += 0.5
+    assert marks.due()
     broken.dispose()
     marks.engine = factory.kw["bind"]
-    assert marks.flush() == 1
-    assert status(factory, row.outbox_id).status == "sent"
+    assert marks.flush_due() == 3
+    assert {status(factory, row.outbox_id).status for row in rows} == {"sent"}
+    marks.add(rows[0].outbox_id, clock())
+    marks.add(rows[1].outbox_id, clock())
+    assert marks.due()  # by count again, now that writing works
