@@ -8,6 +8,7 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 
+from bot.answers import AnswerCache
 from bot.app import services
 
 log = logging.getLogger(__name__)
@@ -24,16 +25,19 @@ def healthz() -> ResponseReturnValue:
     except Exception as exc:
         log.error("health check: database unavailable (%s)", type(exc).__name__)
         return jsonify(status="error", database="unavailable"), 503
-    answers = getattr(svc.processor.handler, "answers", None)  # this process's answer cache (bot/answers.py)
+    handler = svc.processor.handler  # this process's answer caches (bot/answers.py), if it is the dispatcher
     return jsonify(
         status="ok",
         database="ok",
         line_configured=svc.line.configured,
         webhook_configured=svc.signature is not None,
         worker_threads=svc.pool.threads if svc.pool else 0,
-        answer_cache=(
-            {"size": answers.size, "entries": len(answers), "hits": answers.hits, "misses": answers.misses}
-            if answers is not None
-            else None
-        ),
+        answer_cache=_stats(getattr(handler, "answers", None)),
+        measure_answer_cache=_stats(getattr(handler, "measure_answers", None)),
     )
+
+
+def _stats(cache: AnswerCache | None) -> dict[str, int] | None:
+    if cache is None:
+        return None
+    return {"size": cache.size, "entries": len(cache), "hits": cache.hits, "misses": cache.misses}

@@ -127,3 +127,5 @@ def test_chat_measures_answer_kept_until_the_measures_change(make_live_app: Call
     assert (kept.hits, kept.misses) == (2, 2)
     assert "ลงทะเบียน" in json.dumps(live.send_text(linesim.user_id(), "มาตรการมีอะไรบ้าง"), ensure_ascii=False)
     assert (kept.hits, kept.misses) == (2, 2)
+    stats = json.loads(live.get("/healthz").body)["measure_answer_cache"]
+    assert stats == {"size": 2048, "entries": 1, "hits": 2, "misses": 2}
