@@ -17,6 +17,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
+from bot.line_client import compact_json
+
 Messages = list[dict[str, Any]]
 
 
@@ -81,7 +83,7 @@ class AnswerCache:
         if text is not None:
             return Kept(json.loads(text), text)
         messages = build()
-        text = json.dumps(messages, ensure_ascii=False, separators=(",", ":"))
+        text = compact_json(messages)
         with self._lock:
             self.misses += 1
             if generation == self._generation:  # an older reader's answer is not kept

@@ -28,7 +28,7 @@ class Settings:
     admin_token: str | None
     port: int
     default_agency: str | None
-    answer_cache: int = 2048  # answers about results kept per process (0: none)
+    answer_cache: int = 2048  # answers about results, about measures, matched questions kept per process (0: none)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, read_dotenv: bool = True) -> Settings:

@@ -83,9 +83,9 @@ class Ctx:
     chat_id: str | None
     in_group: bool
     agency_code: str | None  # the linked agency, else the deployment's default agency
+    chat_state: ChatState | None  # the chat's conversation row when the message arrived
+    results: int  # ``ita_core.generation``'s results counter when the message arrived
     extras: dict[str, Any] = field(default_factory=dict)  # postback values that are not slots
-    chat_state: ChatState | None = None  # the chat's conversation row when the message arrived
-    results: int | None = None  # ``ita_core.generation``'s counter when the message arrived
 
     @property
     def line_user_id(self) -> str | None:
@@ -150,7 +150,7 @@ def load_context(session: Session, line_user_id: str | None, chat_id: str | None
     """The results counter, who asks and the chat's state, as this transaction sees them (one query)."""
     rows = _FAST_CONTEXT.execute(session.connection(), {"line_user_id": line_user_id, "chat_id": chat_id})
     if not rows:
-        raise LookupError("data_generation has no 'results' row: run `ita db upgrade`")
+        raise generation.missing(generation.RESULTS)
     row = rows[0]
     person = Person(*row[_PERSON]) if row[_PERSON.start] is not None else None
     state = ChatState(*row[_CHAT_STATE]) if row[_CHAT_STATE.start + 2] is not None else None  # updated_at: never NULL
@@ -211,7 +211,7 @@ class Dispatcher:
         code = (user.agency_code if user else None) or self.settings.default_agency
         full_slots, extras = _split_slots(slots)
         return Ctx(
-            session, now, self.settings, event, intent, full_slots, user, chat_id, in_group, code, extras, state, results
+            session, now, self.settings, event, intent, full_slots, user, chat_id, in_group, code, state, results, extras
         )
 
     def run_intent(self, ctx: Ctx) -> Messages:
@@ -226,21 +226,17 @@ class Dispatcher:
         try:
             if ctx.intent in CACHEABLE and self.answers.size > 0:
                 key = answer_key(ctx.intent, ctx.agency_code, ctx.in_group, ctx.slots, ctx.extras)
-                return self.answers.get_or_build(self._results(ctx), key, lambda: self._answer(ctx))
+                return self.answers.get_or_build(ctx.results, key, lambda: self._answer(ctx))
             if ctx.intent == "measures" and ctx.registered and self.measure_answers.size > 0:
                 # Measures show their status as of today, and the agency's name (a results table).
                 today = local_today(ctx.now, ctx.settings.timezone)
-                key = (answer_key(ctx.intent, ctx.agency_code, False, ctx.slots, ctx.extras), today, self._results(ctx))
+                key = (answer_key(ctx.intent, ctx.agency_code, False, ctx.slots, ctx.extras), today, ctx.results)
                 measures = generation.current(ctx.session, generation.MEASURES)
                 return self.measure_answers.get_or_build(measures, key, lambda: self._answer(ctx))
             return self._answer(ctx)
         except ItaError as exc:  # not an expected one: answered with an apology, which is never kept
             log.info("domain error on event %s: %s", ctx.event.get("webhookEventId"), type(exc).__name__)
             return self.replies.apology_messages()
-
-    @staticmethod
-    def _results(ctx: Ctx) -> int:
-        return ctx.results if ctx.results is not None else generation.current(ctx.session)
 
     def _answer(self, ctx: Ctx) -> Messages:
         """The handler's answer, expected domain errors mapped to Thai replies (others raise)."""

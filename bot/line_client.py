@@ -192,7 +192,7 @@ class LineClient:
         payload: bytes | None = None
         if body is not None:
             header_params["Content-Type"] = "application/json"
-            payload = body if isinstance(body, bytes) else _dumps(body).encode("utf-8")
+            payload = body if isinstance(body, bytes) else compact_json(body).encode("utf-8")
         try:
             status, response_headers, raw = transport.request(method, path, payload, header_params)
         except ssl.SSLError:
@@ -241,16 +241,17 @@ def check_count(messages: Sequence[Any]) -> None:
         raise ValueError(f"LINE takes 1-{MAX_MESSAGES} messages per request, got {len(messages)}")
 
 
-def _dumps(value: Any) -> str:
+def compact_json(value: Any) -> str:
+    """JSON as sent to LINE and stored in the outbox: compact, Thai as UTF-8 (not ``\\uXXXX``)."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _body(fields: dict[str, Any], messages: Messages) -> bytes:
     """The request body: ``fields`` plus ``messages``; already-encoded messages are spliced in as they are."""
     if isinstance(messages, EncodedMessages):
-        return (_dumps(fields)[:-1] + ',"messages":' + messages.text + "}").encode("utf-8")
+        return (compact_json(fields)[:-1] + ',"messages":' + messages.text + "}").encode("utf-8")
     check_count(messages)
-    return _dumps({**fields, "messages": list(messages)}).encode("utf-8")
+    return compact_json({**fields, "messages": list(messages)}).encode("utf-8")
 
 
 def _error_message(body: object) -> str:

@@ -23,7 +23,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
@@ -32,7 +32,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Engine, Table, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.line_client import EncodedMessages, LineApiError, LineClient, LineNotConfigured, check_count
+from bot.line_client import EncodedMessages, LineApiError, LineClient, LineNotConfigured, check_count, compact_json
 from ita_core.fastsql import Prepared
 from ita_core.models import OutboxMessage
 
@@ -118,7 +118,7 @@ def outbox_values(
     else:
         if not render:
             check_count(list(messages))
-        text = json.dumps(messages if render else list(messages), ensure_ascii=False, separators=(",", ":"))
+        text = compact_json(messages if render else list(messages))
     return {
         "kind": kind,
         "purpose": purpose,
@@ -160,7 +160,8 @@ _MARK_SENT = (
 )
 _INSERT_RETURNING_ID = insert(_OUTBOX).returning(_OUTBOX.c.id)
 _FAST_INSERT, _FAST_MARK_SENT = Prepared(_INSERT_RETURNING_ID), Prepared(_MARK_SENT)  # a reply per event
-# ``Sender.deliver``'s claim, built once: pending and due -> sending, returning what sending needs.
+# ``Sender.deliver``'s claim, built once: pending and due -> sending, returning what sending needs
+# (``Claimed``'s fields after the id, in order).
 _CLAIM_FOR_SENDING = (
     update(OutboxMessage)
     .where(
@@ -309,17 +310,7 @@ class Sender:
             session.commit()
             if row is None:
                 return "skipped"
-            claimed = Claimed(
-                outbox_id,
-                row.kind,
-                row.reply_token,
-                row.retry_key,
-                row.recipients,
-                row.messages,
-                row.attempts,
-                row.created_at,
-                row.render,
-            )
+            claimed = Claimed(outbox_id, *tuple(row))  # RETURNING lists Claimed's fields in order
             if claimed.render:
                 rendered = self._render(session, claimed)
                 if rendered is None:
@@ -336,7 +327,7 @@ class Sender:
             row.status, row.render, row.last_error = "skipped", None, "nothing to send when rendered"
             session.commit()
             return None
-        row.messages = json.dumps(rendered, ensure_ascii=False, separators=(",", ":"))
+        row.messages = compact_json(rendered)
         row.render = None
         session.commit()
         return replace(claimed, messages=row.messages, render=None)
@@ -371,7 +362,7 @@ class Sender:
             if marks is not None:
                 marks.add(outbox_id, self.clock())
                 return status
-            with self._transaction(connection) as conn:
+            with _begin(self.factory.kw["bind"], connection) as conn:
                 _FAST_MARK_SENT.execute(conn, {"outbox_id": outbox_id, "sent_at": self.clock()})
             return status
         with self._session(connection) as session:
@@ -400,10 +391,6 @@ class Sender:
 
     def _session(self, connection: Connection | None) -> Session:
         return self.factory() if connection is None else self.factory(bind=connection)
-
-    def _transaction(self, connection: Connection | None) -> AbstractContextManager[Connection]:
-        """A transaction on ``connection``, or on a pooled one; committed on leaving."""
-        return _begin(self.factory.kw["bind"], connection)
 
     def _send(
         self,

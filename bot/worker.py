@@ -4,9 +4,9 @@ A worker claims an event with an atomic UPDATE that marks it done (a pending eve
 earlier version left ``processing`` with an expired lease) and, in the same transaction, handles
 it and writes the answer to the outbox (already marked ``sending``: this worker delivers it); it
 commits, and then delivers the answer. A crash or a failure before the commit rolls the claim
-back with everything else: the event is pending again. The statements that run for every event go straight to the driver
-(``ita_core.fastsql``). Events left unhandled by a crash or a restart are picked up again by the
-periodic scan.
+back with everything else: the event is pending again. The statements that run for every event
+go straight to the driver (``ita_core.fastsql``). Events left unhandled by a crash or a restart
+are picked up again by the periodic scan.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import Connection, Engine, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answers import Kept
-from bot.line_client import EncodedMessages
+from bot.line_client import MAX_MESSAGES, EncodedMessages
 from bot.outbox import Claimed, Sender, SentMarks, enqueue_claimed
 from ita_core.fastsql import Prepared
 from ita_core.models import WebhookEvent
@@ -35,19 +35,21 @@ log = logging.getLogger(__name__)
 MAX_EVENT_ATTEMPTS = 5
 
 
-# Built once (it runs for every event): claim a pending event, or one whose lease expired (left
-# ``processing`` by an earlier version, which committed its claims). The claim marks the event done
-# at once: it commits with the answer or rolls back with it, so no other transaction ever sees an
-# event in between, and one statement does what a claim and a "done" did.
+def _waiting(now: Any) -> ColumnElement[bool]:
+    """An event to handle: pending, or left ``processing`` by an earlier version (which committed its
+    claims) with its lease expired by ``now``."""
+    return or_(
+        WebhookEvent.status == "pending",
+        (WebhookEvent.status == "processing") & (WebhookEvent.claimed_until < now),
+    )
+
+
+# Built once (it runs for every event). The claim marks the event done at once: it commits with
+# the answer or rolls back with it, so no other transaction ever sees an event in between, and one
+# statement does what a claim and a "done" did.
 _CLAIM = (
     update(WebhookEvent)
-    .where(
-        WebhookEvent.id == bindparam("event_pk"),
-        or_(
-            WebhookEvent.status == "pending",
-            (WebhookEvent.status == "processing") & (WebhookEvent.claimed_until < bindparam("now")),
-        ),
-    )
+    .where(WebhookEvent.id == bindparam("event_pk"), _waiting(bindparam("now")))
     .values(status="done", handled_at=bindparam("now"), claimed_until=None, attempts=WebhookEvent.attempts + 1)
     .returning(
         WebhookEvent.payload, WebhookEvent.chat_id, WebhookEvent.reply_token, WebhookEvent.event_id, WebhookEvent.type
@@ -162,8 +164,8 @@ class EventProcessor:
                 if messages:
                     target = [claimed.chat_id] if claimed.chat_id else []
                     kind = "reply" if claimed.reply_token else "push"
-                    encoded = messages.text if isinstance(messages, Kept) and len(messages) <= 5 else None
-                    for chunk in _chunks(messages, 5):
+                    encoded = messages.text if isinstance(messages, Kept) and len(messages) <= MAX_MESSAGES else None
+                    for chunk in _chunks(messages, MAX_MESSAGES):
                         answers.append(  # written as ``sending``: this worker sends them once committed
                             enqueue_claimed(
                                 session,
@@ -201,17 +203,7 @@ class EventProcessor:
         now = self.clock()
         with self.factory() as session:
             return list(
-                session.scalars(
-                    select(WebhookEvent.id)
-                    .where(
-                        or_(
-                            WebhookEvent.status == "pending",
-                            (WebhookEvent.status == "processing") & (WebhookEvent.claimed_until < now),
-                        )
-                    )
-                    .order_by(WebhookEvent.id)
-                    .limit(limit)
-                )
+                session.scalars(select(WebhookEvent.id).where(_waiting(now)).order_by(WebhookEvent.id).limit(limit))
             )
 
     def process_pending(
@@ -295,13 +287,13 @@ class WorkerPool:
                     continue
                 if event_id is None:
                     return
-                kept = self._process(event_id, kept)
+                kept = self._process_kept(event_id, kept)
                 scan_at = time.monotonic() + self.scan_interval
         finally:
             if kept is not None:
                 kept.close()
 
-    def _process(self, event_id: int, kept: Connection | None) -> Connection | None:
+    def _process_kept(self, event_id: int, kept: Connection | None) -> Connection | None:
         """Handle one event on the thread's kept connection; returns the connection to keep.
 
         No checkout and no liveness ping per event. A connection that fails is given back and the

@@ -34,7 +34,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from ita_core import generation  # noqa: F401  (installs the listeners that count changes to results)
+from ita_core import generation  # noqa: F401  (installs the listeners that count changes to results and measures)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 

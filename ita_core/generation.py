@@ -39,7 +39,6 @@ MEASURES = "measures"
 RESULT_MODELS: tuple[type, ...] = (Agency, Assessment, IndicatorScore, SubIndicatorScore, ItemScore)
 MEASURE_MODELS: tuple[type, ...] = (Measure, Checkpoint, ProgressNote)
 WATCHED: Mapping[str, tuple[type, ...]] = {RESULTS: RESULT_MODELS, MEASURES: MEASURE_MODELS}
-RESULT_TABLES = frozenset(model.__tablename__ for model in RESULT_MODELS)  # type: ignore[attr-defined]
 _COUNTER_OF_TABLE = {model.__tablename__: name for name, models in WATCHED.items() for model in models}  # type: ignore[attr-defined]
 _FLAG = "ita_generations_changed"  # session.info: the set of counters this transaction moves
 _FAST_READ = Prepared(select(DataGeneration.value).where(DataGeneration.name == bindparam("name")))
@@ -51,8 +50,13 @@ def current(session: Session, name: str = RESULTS) -> int:
     rows = _FAST_READ.execute(session.connection(), {"name": name})
     value = rows[0][0] if rows else None
     if value is None:
-        raise LookupError(f"data_generation has no {name!r} row: run `ita db upgrade`")
+        raise missing(name)
     return int(value)
+
+
+def missing(name: str) -> LookupError:
+    """The error when a counter's row is not there: the database's schema is behind the code."""
+    return LookupError(f"data_generation has no {name!r} row: run `ita db upgrade`")
 
 
 def changed(session: Session, name: str = RESULTS) -> bool:

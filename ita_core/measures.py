@@ -267,7 +267,6 @@ def get_measure(session: Session, measure_id: int, agency_id: int | None = None)
     return _measure_view(measure)
 
 
-
 @dataclass(frozen=True)
 class DueCheckpoint:
     """An open checkpoint due in a date range, with what a reminder needs about its measure."""
@@ -352,8 +351,6 @@ def open_items(session: Session, agency_id: int, unit: str | None, role: str | N
 def overdue_checkpoints(session: Session, agency_id: int, today: date) -> list[OpenItem]:
     """Open checkpoints of an agency whose due date is before ``today``, earliest first."""
     return [open_item(c, m, today) for c, m in _open_rows(session, agency_id, before=today)]
-
-
 
 
 def due_checkpoints(session: Session, first: date, last: date) -> list[DueCheckpoint]:

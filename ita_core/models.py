@@ -355,8 +355,9 @@ class ReminderLog(Base):
 class DataGeneration(Base):
     """A counter that goes up with every committed change to a group of tables (see ita_core.generation).
 
-    ``results``: agencies and their results. Anything built only from those (a chat answer about
-    an agency's scores) stays valid for as long as the counter has not moved.
+    ``results``: agencies and their results; ``measures``: measures, checkpoints, progress notes.
+    Anything built only from one group (a chat answer about an agency's scores) stays valid for as
+    long as its counter has not moved.
     """
 
     __tablename__ = "data_generation"

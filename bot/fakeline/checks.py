@@ -93,7 +93,7 @@ def _sdk_message(error: Exception) -> str:
 
 
 def _compact_size(value: Any) -> int:
-    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    return len(_compact(value).encode("utf-8"))
 
 
 def _message_limit_errors(index: int, message: Any) -> Iterable[ErrorDetail]:

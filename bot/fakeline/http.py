@@ -1,6 +1,6 @@
 """A small threaded HTTP/1.1 server with keep-alive for the fake LINE API's WSGI app.
 
-LINE's API keeps connections open, and so does the bot's client (urllib3's pool). werkzeug's
+LINE's API keeps connections open, and so does the bot's client (``bot.line_client.Transport``). werkzeug's
 development server closes every connection after one answer (``Connection: close``), so each
 call paid for a new TCP connection and a new thread; under the webhook benchmark that was most
 of the fake's CPU, on the same cores as the app it measures. This server reads each request's
