@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import ColumnElement, Connection, Engine, bindparam, or_, select, update
@@ -206,6 +206,24 @@ class EventProcessor:
                 session.scalars(select(WebhookEvent.id).where(_waiting(now)).order_by(WebhookEvent.id).limit(limit))
             )
 
+    def behind_ids(self, limit: int, older_than: float) -> list[int]:
+        """Events that have waited more than ``older_than`` seconds, newest first: the backlog of
+        another process (or of this one) that idle threads can help with.
+
+        Newest first, because whoever holds the backlog works through it oldest first: the two
+        meet in the middle instead of reaching for the same events.
+        """
+        now = self.clock()
+        with self.factory() as session:
+            return list(
+                session.scalars(
+                    select(WebhookEvent.id)
+                    .where(_waiting(now), WebhookEvent.received_at < now - timedelta(seconds=older_than))
+                    .order_by(WebhookEvent.id.desc())
+                    .limit(limit)
+                )
+            )
+
     def process_pending(
         self, limit: int = 100, gate: AbstractContextManager[Any] | None = None, marks: SentMarks | None = None
     ) -> int:
@@ -230,14 +248,38 @@ class WorkerPool:
     The threads mark the answers they delivered ``sent`` together (``SentMarks``): when a batch is
     due after an event, when idle, and when the pool stops. Each thread keeps one database
     connection from one event to the next (no pool checkout and liveness ping per event).
+
+    Idle threads help other processes: the web server's processes do not get equal shares of the
+    requests (a process takes whole keep-alive connections, and one may hold most of them), so
+    one process's queue can grow while another's threads wait. When its queue is empty, a thread
+    looks in the database for events that have waited more than ``steal_age`` seconds and takes a
+    few, newest first (``EventProcessor.behind_ids``); the claim makes sure each is handled once,
+    and the process that queued them skips them. When nothing is behind, the next look waits
+    twice as long as the last, from ``steal_interval`` up to ``steal_backoff`` seconds; right after
+    a look that found work, the next may come at once. (The periodic scan, ``scan_interval`` after
+    the last event, is for events nobody queued: a crash or a restart.)
     """
 
     def __init__(
-        self, processor: EventProcessor, threads: int = 4, scan_interval: float = 2.0, handling: int = 2
+        self,
+        processor: EventProcessor,
+        threads: int = 4,
+        scan_interval: float = 2.0,
+        handling: int = 2,
+        *,
+        steal_age: float = 0.25,
+        steal_interval: float = 0.1,
+        steal_backoff: float = 2.0,
     ) -> None:
         self.processor = processor
         self.threads = threads
         self.scan_interval = scan_interval
+        self.steal_age = steal_age
+        self.steal_interval = steal_interval
+        self.steal_backoff = max(steal_backoff, steal_interval)
+        self._steal_lock = threading.Lock()
+        self._steal_wait = steal_interval  # how long after an empty look the next one comes
+        self._steal_at = 0.0  # monotonic time of the next look
         self._handling = threading.BoundedSemaphore(max(1, min(handling, threads)))
         self._queue: queue.Queue[int | None] = queue.Queue()
         self._stop = threading.Event()
@@ -274,24 +316,36 @@ class WorkerPool:
         kept: Connection | None = None  # this thread's connection, kept from one event to the next
         try:
             while not self._stop.is_set():
-                wait = scan_at - time.monotonic()
-                if self.marks:  # marks held: wake up to write them when they are due
-                    wait = min(wait, self.marks.max_delay)
-                try:
-                    event_id = self._queue.get(timeout=max(wait, 0.0))
-                except queue.Empty:
+                event_id = self._next(scan_at)
+                if event_id is None:
+                    return
+                if event_id < 0:  # nothing came: write held marks, scan when due
                     self.marks.flush_due()
                     if time.monotonic() >= scan_at:
                         self._scan()
                         scan_at = time.monotonic() + self.scan_interval
                     continue
-                if event_id is None:
-                    return
                 kept = self._process_kept(event_id, kept)
                 scan_at = time.monotonic() + self.scan_interval
         finally:
             if kept is not None:
                 kept.close()
+
+    def _next(self, scan_at: float) -> int | None:
+        """The next event row from the queue (None: stop); when the queue is empty, first a look for
+        events left waiting elsewhere, then a wait until one comes or something is due (-1)."""
+        try:
+            return self._queue.get_nowait()
+        except queue.Empty:
+            if self._steal():
+                return -1  # events are queued now: the caller comes straight back
+        wait = min(scan_at, self._steal_at) - time.monotonic()
+        if self.marks:  # marks held: wake up to write them when they are due
+            wait = min(wait, self.marks.max_delay)
+        try:
+            return self._queue.get(timeout=max(wait, 0.0))
+        except queue.Empty:
+            return -1
 
     def _process_kept(self, event_id: int, kept: Connection | None) -> Connection | None:
         """Handle one event on the thread's kept connection; returns the connection to keep.
@@ -316,6 +370,28 @@ class WorkerPool:
                     continue
                 log.exception("worker failed on event row %s", event_id)
         return None
+
+    def _steal(self) -> bool:
+        """Queue a few events that have waited too long (another process's backlog) when a look is
+        due; returns whether any were found."""
+        if time.monotonic() < self._steal_at or not self._steal_lock.acquire(blocking=False):
+            return False
+        try:
+            try:
+                found = self.processor.behind_ids(2 * self.threads, self.steal_age)
+            except Exception:  # the database may be down: the next look backs off like an empty one
+                log.exception("looking for events waiting too long failed")
+                found = []
+            if found:
+                self._steal_wait = self.steal_interval
+                self._steal_at = time.monotonic()  # help on as soon as these are done
+                self.submit(found)
+            else:
+                self._steal_at = time.monotonic() + self._steal_wait
+                self._steal_wait = min(2 * self._steal_wait, self.steal_backoff)
+            return bool(found)
+        finally:
+            self._steal_lock.release()
 
     def _scan(self) -> None:
         if not self._scan_lock.acquire(blocking=False):

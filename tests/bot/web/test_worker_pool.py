@@ -5,20 +5,24 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from bot import linesim
 from bot.app import utcnow
+from bot.intake import event_row
 from bot.line_client import LineClient
 from bot.outbox import Sender
 from bot.worker import EventProcessor, WorkerPool
-from ita_core.db import make_engine, make_session_factory
-from tests.bot.conftest import LiveApp
+from ita_core.db import make_engine, make_session_factory, unit_of_work
+from ita_core.models import WebhookEvent
+from tests.bot.conftest import TOKEN, LiveApp
 
 
 def test_at_most_two_events_are_handled_at_once_and_all_are_answered(
@@ -51,7 +55,9 @@ def test_at_most_two_events_are_handled_at_once_and_all_are_answered(
 def test_a_database_that_cannot_be_reached_does_not_stop_the_threads(caplog: pytest.LogCaptureFixture) -> None:
     engine = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/nowhere")  # nothing listens on port 1
     factory = make_session_factory(engine)
-    processor = EventProcessor(factory, lambda *_: [], Sender(factory, LineClient("http://127.0.0.1:1", None), utcnow), utcnow)
+    processor = EventProcessor(
+        factory, lambda *_: [], Sender(factory, LineClient("http://127.0.0.1:1", None), utcnow), utcnow
+    )
     pool = WorkerPool(processor, threads=1, scan_interval=3600)
     pool.start()
     try:
@@ -65,3 +71,78 @@ def test_a_database_that_cannot_be_reached_does_not_stop_the_threads(caplog: pyt
     finally:
         pool.stop()
         engine.dispose()
+
+
+@pytest.mark.parametrize("steals", [True, False])
+def test_idle_threads_of_another_process_take_over_its_backlog(
+    make_live_app: Callable[..., LiveApp], steals: bool
+) -> None:
+    # Two web processes on one database; every request reaches the first (its keep-alive
+    # connections). The second's pool has no periodic scan: only its idle threads' looks for
+    # events waiting too long can bring it work (and with steal_age out of reach, nothing does).
+    first = make_live_app(load_demo=False, handler=lambda *_: [{"type": "text", "text": "first"}])
+    engine = make_engine(first.app.extensions["ita"].settings.database_url)
+    factory = make_session_factory(engine)
+    sender = Sender(factory, LineClient(first.fake.base_url, TOKEN), utcnow)
+    answer = [{"type": "text", "text": "second"}]
+    second = WorkerPool(
+        EventProcessor(factory, lambda *_: answer, sender, utcnow),
+        threads=2,
+        scan_interval=3600,
+        steal_age=0.25 if steals else 3600,
+        steal_backoff=0.5,
+    )
+    second.start()
+    try:
+        first.fake.set_delay(1.0, "/v2/bot/message/reply")  # the first's two threads: a second per answer
+        events = [linesim.text_event(linesim.user_source(linesim.user_id()), f"ข้อความ {n}") for n in range(8)]
+        assert first.deliver(*events).status == 200
+        answered_by = {}
+        for event in events:
+            (message,) = first.replies_to(event, timeout=20)  # one answer each
+            answered_by[event["replyToken"]] = message["text"]
+    finally:
+        second.stop()
+        engine.dispose()
+    by_whom = Counter(answered_by.values())
+    if steals:
+        # alone, the first would reach the last two events after 3 s; the second takes the
+        # newest first once they have waited 0.25 s (it looks at least every 0.5 s)
+        assert answered_by[events[-1]["replyToken"]] == "second"
+        assert by_whom["first"] >= 2  # the two it started on at once
+    else:
+        assert by_whom == {"first": len(events)}
+    assert not [r for r in first.fake.requests() if not r.accepted]  # nothing sent twice
+    with make_session_factory(first.app.extensions["ita"].engine)() as session:
+        ids = [event["webhookEventId"] for event in events]
+        rows = session.scalars(select(WebhookEvent).where(WebhookEvent.event_id.in_(ids))).all()
+    assert [(r.status, r.attempts) for r in rows] == [("done", 1)] * len(events)
+
+
+def test_behind_ids_are_events_that_waited_newest_first(fresh_engine: Engine) -> None:
+    now = utcnow()
+    factory = make_session_factory(fresh_engine)
+
+    def stored(seconds_ago: float, status: str = "pending", lease: float | None = None) -> int:
+        event = linesim.text_event(linesim.user_source(linesim.user_id()), "ข้อความ")
+        row = WebhookEvent(**event_row(event, now - timedelta(seconds=seconds_ago)))
+        row.status = status
+        row.claimed_until = None if lease is None else now + timedelta(seconds=lease)
+        with unit_of_work(factory) as session:
+            session.add(row)
+            session.flush()
+            return row.id
+
+    oldest = stored(9)
+    expired_lease = stored(8, "processing", lease=-1)  # left by a crash: waiting again
+    stored(7, "processing", lease=60)  # in hand elsewhere
+    stored(6, "done")
+    stored(5, "failed")
+    older = stored(3)
+    stored(0.1)  # just arrived: its own process is about to handle it
+    processor = EventProcessor(
+        factory, lambda *_: [], Sender(factory, LineClient("http://127.0.0.1:1", None), utcnow), lambda: now
+    )
+    assert processor.behind_ids(10, 0.25) == [older, expired_lease, oldest]
+    assert processor.behind_ids(2, 0.25) == [older, expired_lease]
+    assert processor.behind_ids(10, 4) == [expired_lease, oldest]
