@@ -57,6 +57,25 @@ _CLAIM = (
 )
 _FAST_CLAIM = Prepared(_CLAIM)  # on the driver: it runs for every event
 
+# The oldest pending event, claimed as above by whoever gets it first: ``ita worker`` processes take
+# their events this way, so several of them never reach for the same one (PostgreSQL skips rows
+# another worker's claim holds; SQLite has one writer at a time anyway). Events an earlier version
+# left ``processing`` are the periodic scan's (``pending_ids``).
+_NEXT_PENDING = (
+    select(WebhookEvent.id)
+    .where(WebhookEvent.status == "pending")
+    .order_by(WebhookEvent.id)
+    .limit(1)
+    .with_for_update(skip_locked=True)
+    .scalar_subquery()
+)
+_FAST_CLAIM_NEXT = Prepared(
+    update(WebhookEvent)
+    .where(WebhookEvent.id == _NEXT_PENDING, WebhookEvent.status == "pending")
+    .values(status="done", handled_at=bindparam("now"), claimed_until=None, attempts=WebhookEvent.attempts + 1)
+    .returning(WebhookEvent.id, *_CLAIM.exported_columns)
+)
+
 
 class ClaimedEvent(NamedTuple):
     """What handling a claimed event needs of its stored row."""
@@ -99,6 +118,11 @@ class EventProcessor:
         rows = _FAST_CLAIM.execute(connection, {"event_pk": event_pk, "now": self.clock()})
         return ClaimedEvent(*rows[0]) if rows else None
 
+    def _claim_next(self, connection: Connection) -> tuple[int, ClaimedEvent] | None:
+        """Claim the oldest pending event no one else is claiming: its row id and stored columns."""
+        rows = _FAST_CLAIM_NEXT.execute(connection, {"now": self.clock()})
+        return (rows[0][0], ClaimedEvent(*rows[0][1:])) if rows else None
+
     def connect(self) -> Connection:
         """A pooled connection to hand to ``process`` for many events (close it when done)."""
         return self._engine.connect()
@@ -124,8 +148,16 @@ class EventProcessor:
                 return self._process(pooled, event_pk, gate or nullcontext(), marks)
         return self._process(connection, event_pk, gate or nullcontext(), marks)
 
+    def process_next(self, marks: SentMarks | None = None, *, connection: Connection | None = None) -> bool:
+        """Claim the oldest pending event and handle it as ``process`` does; False when none was waiting
+        (or the one there was went to another worker at the same moment)."""
+        if connection is None:
+            with self._engine.connect() as pooled:
+                return self._process(pooled, None, nullcontext(), marks)
+        return self._process(connection, None, nullcontext(), marks)
+
     def _process(
-        self, connection: Connection, event_pk: int, gate: AbstractContextManager[Any], marks: SentMarks | None
+        self, connection: Connection, event_pk: int | None, gate: AbstractContextManager[Any], marks: SentMarks | None
     ) -> bool:
         answers: list[Claimed] = []
         if not self._handle(connection, event_pk, answers, gate):
@@ -137,9 +169,11 @@ class EventProcessor:
         return True
 
     def _handle(
-        self, connection: Connection, event_pk: int, answers: list[Claimed], gate: AbstractContextManager[Any]
+        self, connection: Connection, event_pk: int | None, answers: list[Claimed], gate: AbstractContextManager[Any]
     ) -> bool:
         """Claim (which marks the event done), handle, write the answer to the outbox, commit: one transaction.
+
+        ``event_pk`` None: the oldest pending event (``process_next``).
 
         False when the event was not claimed here (another worker has it, or it is done). The claim
         commits with the answer, so a crash while handling leaves the event pending (picked up
@@ -147,7 +181,11 @@ class EventProcessor:
         finds it done. ``gate`` is held while the handler runs, not while waiting for the commit.
         """
         with self.factory(bind=connection) as session:
-            claimed = self._claim(session.connection(), event_pk)
+            if event_pk is None:
+                found = self._claim_next(session.connection())
+                event_pk, claimed = found if found is not None else (0, None)
+            else:
+                claimed = self._claim(session.connection(), event_pk)
             if claimed is None:
                 session.rollback()
                 return False

@@ -34,12 +34,18 @@ def serve(host: str, port: int | None) -> None:
 
 @click.command("worker")
 @click.option("--once", is_flag=True, help="handle what is waiting, then exit")
-@click.option("--interval", type=float, default=1.0, show_default=True, help="seconds between scans")
-def worker(once: bool, interval: float) -> None:
+@click.option(
+    "--interval", type=float, default=0.2, show_default=True, help="seconds between looks for new events when idle"
+)
+@click.option(
+    "--scan", type=float, default=2.0, show_default=True, help="seconds between scans for leftovers and due pushes"
+)
+def worker(once: bool, interval: float, scan: float) -> None:
     """Handle stored webhook events and deliver the outbox in a separate process.
 
-    Run web processes with ITA_WORKER_THREADS=0 when this does the work; both may also run
-    together: an event is only ever claimed by one of them.
+    Run web processes with ITA_WORKER_THREADS=0 when this does the work; several may run side by
+    side, and with the web processes' threads: each takes the oldest event no one else has, and an
+    event is only ever claimed once. One thread per process: start more processes for more.
     """
     from bot.app import build_handler
     from bot.app import utcnow as clock
@@ -56,13 +62,40 @@ def worker(once: bool, interval: float) -> None:
     marks = SentMarks(factory.kw["bind"])
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    kept = None  # one connection from one event to the next, as the web processes' threads keep theirs
+    scan_at = 0.0
     while True:
-        handled = processor.process_pending(limit=200, marks=marks)
-        marks.flush()
-        report = processor.sender.deliver_due()
-        if handled or report.sent or report.failed:
-            click.echo(f"handled {handled} event(s); sent {report.sent}, failed {report.failed}")
+        handled = 0
+        try:
+            if kept is None:
+                kept = processor.connect()
+            while not stop.is_set() and processor.process_next(marks, connection=kept):
+                handled += 1
+                if time.monotonic() >= scan_at:
+                    break  # the scan's turn, even under a steady stream of events
+            marks.flush()
+            if once or time.monotonic() >= scan_at:  # events left processing by an old version; pushes due
+                handled += processor.process_pending(limit=200, marks=marks)
+                marks.flush()
+                report = processor.sender.deliver_due()
+                scan_at = time.monotonic() + scan
+                if report.sent or report.failed:
+                    click.echo(f"outbox: sent {report.sent}, failed {report.failed}")
+        except Exception:
+            if once:
+                raise
+            log.exception("worker pass failed; trying again in %.1f s", max(interval, 1.0))
+            if kept is not None:
+                kept.invalidate()
+                kept.close()
+                kept = None
+            stop.wait(max(interval, 1.0))
+            continue
+        if handled:
+            click.echo(f"handled {handled} event(s)")
         if once or stop.is_set():
+            if kept is not None:
+                kept.close()
             return
         if not handled:
             stop.wait(interval)
