@@ -235,6 +235,34 @@ def running(command: list[str], env: dict[str, str], log_name: str, ready_url: s
         log.close()
 
 
+@contextmanager
+def workers_running(count: int, env: dict[str, str], backend: str) -> Iterator[None]:
+    """``ita worker`` processes (default options) until the block ends; output to bench/out/webhook/."""
+    procs: list[subprocess.Popen[bytes]] = []
+    logs = []
+    try:
+        for index in range(count):
+            log = (OUT / f"{backend}-ita-worker-{index}.log").open("wb")
+            logs.append(log)
+            procs.append(
+                subprocess.Popen([str(Path(sys.executable).parent / "ita"), "worker"], cwd=ROOT, env=env, stdout=log,
+                                 stderr=subprocess.STDOUT, start_new_session=True)
+            )
+        yield
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        for log in logs:
+            log.close()
+
+
 def base_env() -> dict[str, str]:
     """The environment of the servers: ours without settings that would change what is measured."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_", "ITA_", "DATABASE_URL"))}
@@ -273,7 +301,8 @@ def generate(secret: str, sizes: dict[str, int], users: int, seed: int) -> Corpu
 
 # --- CPU accounting -----------------------------------------------------------------------------
 
-CPU_GROUPS = ("app", "fake LINE", "postgres", "wrk", "other")
+CPU_GROUPS = ("app", "ita worker", "fake LINE", "postgres", "wrk", "other")
+CPU_NAMES = ("app", "ita worker", "fake LINE", "PostgreSQL", "wrk", "other")
 _PG_DATABASE = [""]  # the benchmark's own database, once known
 _TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -285,6 +314,8 @@ def _group(pid: str) -> str:
         return "other"
     if "gunicorn" in command:
         return "app"
+    if re.search(r"(/ita|-m bot) worker", command):
+        return "ita worker"
     if "bot.fakeline" in command:
         return "fake LINE"
     if command.startswith("postgres"):
@@ -753,6 +784,8 @@ class BackendRun:
     half: WrkResult
     probe: FullPathResult  # paced at 15 % of bare for a few seconds: does the full path keep up?
     full: FullPathResult  # at the rate the full path sustains (15 % of bare when it keeps up)
+    separate_probe: FullPathResult  # the same probe, web with no threads and `ita worker` processes
+    separate: FullPathResult  # and its sustained run
     slow: WrkResult  # same rate, LINE holding every reply 2 s
     backlog: WrkResult  # half the intake rate, workers saturated: acks while the backlog grows
     cost: EventCost  # CPU per event, one thread, in this process
@@ -773,6 +806,7 @@ class Options:
     connections: int
     threads: int
     worker_threads: int
+    worker_processes: int
     users: int
     seed: int
 
@@ -835,26 +869,40 @@ def bench_backend(backend: str, url: str, corpus: Corpus, options: Options) -> B
         bare_after = run_bare("bare, again")  # the machine may have changed meanwhile: the mean is the baseline
         baseline = (bare.rps + bare_after.rps) / 2
 
+        target = baseline * FULL_SHARE * 1.02  # a hair above, so that wrk's pacing does not fall short
+
+        def probe_and_sustain(label: str, suffix: str) -> tuple[FullPathResult, FullPathResult]:
+            # a service that has been running: templates compiled, connections open, answer caches filled
+            full_path_run(f"{label} warm-up", port, files["warm_full" + suffix], 5, min(target, 200), engine, fake,
+                          **wrk_args)
+            probe = full_path_run(f"{label} probe", port, files["probe" + suffix], PROBE_SECONDS, target, engine,
+                                  fake, **wrk_args)
+            rate = target if probe.kept_up else SUSTAINED_SHARE * probe.answered_rps
+            return probe, full_path_run(label, port, files["full" + suffix], seconds, rate, engine, fake, **wrk_args)
+
+        port = free_port()
+        env = app_env(url, corpus, worker_threads=0, fake_url=fake_url, token=token)
+        with running(gunicorn_command("bot:create_app()", port), env, f"{backend}-separate.log",
+                     f"http://127.0.0.1:{port}/healthz"), workers_running(options.worker_processes, env, backend):
+            separate_probe, separate = probe_and_sustain("ita worker", "_separate")
+
         port = free_port()
         env = app_env(url, corpus, worker_threads=options.worker_threads, fake_url=fake_url, token=token)
         with running(gunicorn_command("bot:create_app()", port), env, f"{backend}-full.log",
                      f"http://127.0.0.1:{port}/healthz"):
-            target = baseline * FULL_SHARE * 1.02  # a hair above, so that wrk's pacing does not fall short
-            # a service that has been running: templates compiled, connections open, answer caches filled
-            full_path_run("full warm-up", port, files["warm_full"], 5, min(target, 200), engine, fake, **wrk_args)
-            probe = full_path_run("full path probe", port, files["probe"], PROBE_SECONDS, target, engine, fake,
-                                  **wrk_args)
-            rate = target if probe.kept_up else SUSTAINED_SHARE * probe.answered_rps
-            full = full_path_run("full path", port, files["full"], seconds, rate, engine, fake, **wrk_args)
+            probe, full = probe_and_sustain("full path", "")
+            rate = full.rate
             fake.set_delay(SLOW_REPLY_S, REPLY_PATH)
             slow = run_wrk("acks, LINE takes 2 s", port, files["slow"], seconds / 2, rate=rate, **wrk_args)
             fake.set_delay(0)
             backlog = run_wrk("acks, backlog", port, files["backlog"], seconds / 2, rate=intake.rps / 2, **wrk_args)
     engine.dispose()
-    log_text = (OUT / f"{backend}-full.log").read_text(encoding="utf-8", errors="replace")
+    logs = [OUT / f"{backend}-full.log", *OUT.glob(f"{backend}-ita-worker-*.log")]
+    log_text = "".join(path.read_text(encoding="utf-8", errors="replace") for path in logs)
     failed = len(re.findall(r"handling event \S+ \(\w+\) failed", log_text))
     return BackendRun(
-        backend, server, bare, bare_after, intake, stored, half, probe, full, slow, backlog, cost, uncached, failed
+        backend, server, bare, bare_after, intake, stored, half, probe, full, separate_probe, separate, slow, backlog,
+        cost, uncached, failed
     )
 
 
@@ -886,6 +934,9 @@ def verdicts(run: BackendRun) -> dict[str, bool]:
     return {
         "intake": run.intake.rps >= INTAKE_SHARE * run.baseline and run.intake.failed == 0,
         "full": full.kept_up and full.rate >= FULL_SHARE * run.baseline and full.load.failed == 0,
+        "full, ita worker": (
+            run.separate.kept_up and run.separate.rate >= FULL_SHARE * run.baseline and run.separate.load.failed == 0
+        ),
         "ack": run.half.p99 < ACK_P99_MS and run.half.failed == 0,
         "reply": full.reply_p99 < REPLY_P99_MS,
         "slow": run.slow.p99 < ACK_P99_MS and run.slow.failed == 0,
@@ -1024,6 +1075,38 @@ def render_section(runs: Sequence[BackendRun], info: dict[str, str], options: Op
         ),
         row("&nbsp;&nbsp;ack p50 / p99 meanwhile, ms", [f"{r.full.load.p50:.1f} / {r.full.load.p99:.1f}" for r in runs]),
         row(
+            f"full path with {options.worker_processes} `ita worker` processes instead (web `ITA_WORKER_THREADS=0`):"
+            f" offered 15 % of bare for {PROBE_SECONDS:g} s, answered/s",
+            [
+                f"{r.separate_probe.answered_rps:,.0f}/s of {r.separate_probe.rate:,.0f}/s offered"
+                + ("" if r.separate_probe.kept_up else f", {r.separate_probe.drain_s:.0f} s backlog")
+                for r in runs
+            ],
+            "keeps up",
+        ),
+        row(
+            "&nbsp;&nbsp;sustained: events/s (share of bare), answered",
+            [
+                f"{r.separate.rate:,.0f} ({_pct(r.separate.rate, r.baseline)}); {r.separate.answered:,}/"
+                f"{r.separate.events:,}{'' if r.separate.kept_up else f', {r.separate.drain_s:.0f} s backlog'} "
+                f"{_ok(verdicts(r)['full, ita worker'])}"
+                for r in runs
+            ],
+            "≥ 15 % of bare, every event",
+        ),
+        row(
+            "&nbsp;&nbsp;receipt → reply p50 / p99, ms; ack p50 / p99 meanwhile, ms",
+            [
+                f"{r.separate.reply_p50:.0f} / {r.separate.reply_p99:.0f}; "
+                f"{r.separate.load.p50:.1f} / {r.separate.load.p99:.1f}"
+                for r in runs
+            ],
+        ),
+        row(
+            "&nbsp;&nbsp;CPU during that run, cores (" + " / ".join(CPU_NAMES) + ")",
+            [" / ".join(f"{r.separate.load.cpu.get(g, 0.0):.2f}" for g in CPU_GROUPS) for r in runs],
+        ),
+        row(
             "slow LINE (every reply held 2 s), same rate: ack p50 / p99, ms",
             [
                 f"{r.slow.p50:.1f} / {r.slow.p99:.1f}, {r.slow.failed} not 200 {_ok(verdicts(r)['slow'])}"
@@ -1056,7 +1139,7 @@ def render_section(runs: Sequence[BackendRun], info: dict[str, str], options: Op
             [" / ".join(f"{v:.0%}" for v in r.cost.handler_shares.values()) for r in runs],
         ),
         row(
-            "CPU during the full-path run, cores (app / fake LINE / PostgreSQL / wrk / other)",
+            "CPU during the full-path run (threads), cores (" + " / ".join(CPU_NAMES) + ")",
             [" / ".join(f"{r.full.load.cpu.get(g, 0.0):.2f}" for g in CPU_GROUPS) for r in runs],
             f"{os.cpu_count()} cores",
         ),
@@ -1082,6 +1165,9 @@ def render_section(runs: Sequence[BackendRun], info: dict[str, str], options: Op
         "event is answered within a second of its end, the full path keeps up and the measured run goes at that "
         f"rate; if not, the measured run goes at {SUSTAINED_SHARE:.0%} of the rate the probe managed, so its "
         "latencies are those of a rate the full path sustains.",
+        "- *`ita worker` processes*: the same warm-up, probe and sustained run with the web processes storing only "
+        "(`ITA_WORKER_THREADS=0`) and `ita worker` processes with their default options (one per core unless "
+        "`--worker-processes` says otherwise) doing the handling: the configuration for larger deployments.",
         "- *Slow LINE*: the fake holds every reply 2 s (`/__fake__/delay`); the full-path app is driven at the "
         "full-path rate again, so its acknowledgements compare with the run before.",
         "- *Workers saturated*: half the intake rate into the full-path app, far above what the workers handle: "
@@ -1125,13 +1211,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--worker-threads", type=int, default=4, help="ITA_WORKER_THREADS for the full path")
+    parser.add_argument("--worker-processes", type=int, default=os.cpu_count() or 1,
+                        help="`ita worker` processes for the full path without threads (default: one per core)")
     parser.add_argument("--users", type=int, default=600, help="simulated registered users")
     parser.add_argument("--seed", type=int, default=20261121)
     parser.add_argument("--no-doc", action="store_true", help="do not update docs/benchmarks.md")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
-    options = Options(args.seconds, args.connections, args.threads, args.worker_threads, args.users, args.seed)
+    options = Options(
+        args.seconds, args.connections, args.threads, args.worker_threads, args.worker_processes, args.users, args.seed
+    )
     OUT.mkdir(parents=True, exist_ok=True)
     info = machine()
     print("; ".join(f"{k}: {v}" for k, v in info.items()), flush=True)
@@ -1141,6 +1231,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = {
         "warm": 9_000,
         "warm_full": 1_500,
+        "warm_full_separate": 1_500,
+        "probe_separate": 6_000,
+        "full_separate": 1_200 * per_second,
         "intake": 9_000 * per_second,
         "half": 4_500 * per_second,
         "probe": 6_000,

@@ -131,7 +131,8 @@ def test_worker_processes_side_by_side_answer_each_event_once(
         for worker in workers:
             worker.send_signal(signal.SIGTERM)
         for worker in workers:
-            assert worker.wait(20) == 0  # SIGTERM: the pass in hand is finished, then it exits
+            # SIGTERM: the pass in hand is finished, then it exits (0); one still starting up has none
+            assert worker.wait(20) in (0, -signal.SIGTERM)
     assert answers_per_token(fake_line, events) == {event["replyToken"]: 1 for event in events}
     assert not fake_line.rejected()  # no reply token was used twice
     assert rows(demo_engine, events) == [("done", 1)] * len(events)
