@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import queue
 import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from sqlalchemy import ColumnElement, Connection, Engine, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,6 +34,7 @@ from ita_core.models import WebhookEvent
 log = logging.getLogger(__name__)
 
 MAX_EVENT_ATTEMPTS = 5
+STEAL_AGE = 0.25  # seconds an event waits before idle threads of another process take it (PostgreSQL)
 
 
 def _waiting(now: Any) -> ColumnElement[bool]:
@@ -290,7 +292,8 @@ class WorkerPool:
     Idle threads help other processes: the web server's processes do not get equal shares of the
     requests (a process takes whole keep-alive connections, and one may hold most of them), so
     one process's queue can grow while another's threads wait. When its queue is empty, a thread
-    looks in the database for events that have waited more than ``steal_age`` seconds and takes a
+    looks in the database for events that have waited more than ``steal_age`` seconds (by default
+    0.25 s on PostgreSQL and never on SQLite, see ``__init__``; None: never) and takes a
     few, newest first (``EventProcessor.behind_ids``); the claim makes sure each is handled once,
     and the process that queued them skips them. When nothing is behind, the next look waits
     twice as long as the last, from ``steal_interval`` up to ``steal_backoff`` seconds; right after
@@ -305,19 +308,23 @@ class WorkerPool:
         scan_interval: float = 2.0,
         handling: int = 2,
         *,
-        steal_age: float = 0.25,
+        steal_age: float | Literal["default"] | None = "default",
         steal_interval: float = 0.1,
         steal_backoff: float = 2.0,
     ) -> None:
         self.processor = processor
         self.threads = threads
         self.scan_interval = scan_interval
-        self.steal_age = steal_age
+        # SQLite: every claim-to-commit takes the file's one write lock, whichever process runs it, so
+        # taking over another process's events adds no capacity, and each event taken costs its own
+        # process a claim (a turn at that lock) when it pops it: no stealing unless asked for.
+        sqlite = processor.factory.kw["bind"].dialect.name == "sqlite"
+        self.steal_age: float | None = (None if sqlite else STEAL_AGE) if steal_age == "default" else steal_age
         self.steal_interval = steal_interval
         self.steal_backoff = max(steal_backoff, steal_interval)
         self._steal_lock = threading.Lock()
         self._steal_wait = steal_interval  # how long after an empty look the next one comes
-        self._steal_at = 0.0  # monotonic time of the next look
+        self._steal_at = 0.0 if self.steal_age is not None else math.inf  # monotonic time of the next look
         self._handling = threading.BoundedSemaphore(max(1, min(handling, threads)))
         self._queue: queue.Queue[int | None] = queue.Queue()
         self._stop = threading.Event()
@@ -412,7 +419,9 @@ class WorkerPool:
     def _steal(self) -> bool:
         """Queue a few events that have waited too long (another process's backlog) when a look is
         due; returns whether any were found."""
-        if time.monotonic() < self._steal_at or not self._steal_lock.acquire(blocking=False):
+        if self.steal_age is None or time.monotonic() < self._steal_at:
+            return False
+        if not self._steal_lock.acquire(blocking=False):
             return False
         try:
             try:

@@ -146,3 +146,14 @@ def test_behind_ids_are_events_that_waited_newest_first(fresh_engine: Engine) ->
     assert processor.behind_ids(10, 0.25) == [older, expired_lease, oldest]
     assert processor.behind_ids(2, 0.25) == [older, expired_lease]
     assert processor.behind_ids(10, 4) == [expired_lease, oldest]
+
+
+def test_only_postgresql_pools_take_over_other_processes_events_by_default(fresh_engine: Engine, backend: str) -> None:
+    factory = make_session_factory(fresh_engine)
+    processor = EventProcessor(
+        factory, lambda *_: [], Sender(factory, LineClient("http://127.0.0.1:1", None), utcnow), utcnow
+    )
+    # SQLite's one write lock serialises every claim-to-commit whichever process runs it
+    assert WorkerPool(processor).steal_age == (None if backend == "sqlite" else 0.25)
+    assert WorkerPool(processor, steal_age=1.5).steal_age == 1.5
+    assert WorkerPool(processor, steal_age=None).steal_age is None
