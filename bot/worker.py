@@ -384,7 +384,10 @@ class WorkerPool:
         except queue.Empty:
             if self._steal():
                 return -1  # events are queued now: the caller comes straight back
-        wait = min(scan_at, self._steal_at) - time.monotonic()
+        # Another thread may be looking right now (a look it finds work in fills the queue, which
+        # wakes this one): not before steal_interval, rather than spinning meanwhile.
+        steal_at = max(self._steal_at, time.monotonic() + self.steal_interval)
+        wait = min(scan_at, steal_at) - time.monotonic()
         if self.marks:  # marks held: wake up to write them when they are due
             wait = min(wait, self.marks.max_delay)
         try:
