@@ -225,14 +225,21 @@ def running(command: list[str], env: dict[str, str], log_name: str, ready_url: s
         wait_http(ready_url, proc=proc)
         yield
     finally:
+        stop_all([proc], 10)
+        log.close()
+
+
+def stop_all(procs: Sequence[subprocess.Popen[bytes]], timeout: float) -> None:
+    """SIGTERM to each process group still running, then SIGKILL to any not gone within ``timeout`` s."""
+    for proc in procs:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        log.close()
+    for proc in procs:
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 @contextmanager
@@ -250,15 +257,7 @@ def workers_running(count: int, env: dict[str, str], backend: str) -> Iterator[N
             )
         yield
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_all(procs, 20)
         for log in logs:
             log.close()
 
@@ -302,7 +301,7 @@ def generate(secret: str, sizes: dict[str, int], users: int, seed: int) -> Corpu
 # --- CPU accounting -----------------------------------------------------------------------------
 
 CPU_GROUPS = ("app", "ita worker", "fake LINE", "postgres", "wrk", "other")
-CPU_NAMES = ("app", "ita worker", "fake LINE", "PostgreSQL", "wrk", "other")
+CPU_HEADING = " / ".join("PostgreSQL" if group == "postgres" else group for group in CPU_GROUPS)
 _PG_DATABASE = [""]  # the benchmark's own database, once known
 _TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -902,7 +901,7 @@ def bench_backend(backend: str, url: str, corpus: Corpus, options: Options) -> B
         with running(gunicorn_command("bot:create_app()", port), env, f"{backend}-full.log",
                      f"http://127.0.0.1:{port}/healthz"):
             probe, full = probe_and_sustain("full path", "")
-            rate = full.rate
+            rate = full.load.offered
             fake.set_delay(SLOW_REPLY_S, REPLY_PATH)
             slow = run_wrk("acks, LINE takes 2 s", port, files["slow"], seconds / 2, rate=rate, **wrk_args)
             fake.set_delay(0)
@@ -939,15 +938,29 @@ def _ok(ok: bool) -> str:
     return "met" if ok else "**missed**"
 
 
+def _probe_cell(probe: FullPathResult) -> str:
+    return f"{probe.answered_rps:,.0f}/s of {probe.rate:,.0f}/s offered" + (
+        "" if probe.kept_up else f", {probe.drain_s:.0f} s backlog"
+    )
+
+
+def _sustained_cell(full: FullPathResult, baseline: float, met: bool) -> str:
+    backlog = "" if full.kept_up else f", {full.drain_s:.0f} s backlog"
+    return f"{full.rate:,.0f} ({_pct(full.rate, baseline)}); {full.answered:,}/{full.events:,}{backlog} {_ok(met)}"
+
+
+def _sustains(full: FullPathResult, baseline: float) -> bool:
+    """Every event answered at 15 % of the bare rate, with no backlog and no failed request."""
+    return full.kept_up and full.rate >= FULL_SHARE * baseline and full.load.failed == 0
+
+
 def verdicts(run: BackendRun) -> dict[str, bool]:
     """Each target, met or not."""
     full = run.full
     return {
         "intake": run.intake.rps >= INTAKE_SHARE * run.baseline and run.intake.failed == 0,
-        "full": full.kept_up and full.rate >= FULL_SHARE * run.baseline and full.load.failed == 0,
-        "full, ita worker": (
-            run.separate.kept_up and run.separate.rate >= FULL_SHARE * run.baseline and run.separate.load.failed == 0
-        ),
+        "full": _sustains(full, run.baseline),
+        "full, ita worker": _sustains(run.separate, run.baseline),
         "ack": run.half.p99 < ACK_P99_MS and run.half.failed == 0,
         "reply": full.reply_p99 < REPLY_P99_MS,
         "slow": run.slow.p99 < ACK_P99_MS and run.slow.failed == 0,
@@ -1063,20 +1076,12 @@ def render_section(runs: Sequence[BackendRun], info: dict[str, str], options: Op
         ),
         row(
             f"full path offered 15 % of bare for {PROBE_SECONDS:g} s: answered/s",
-            [
-                f"{r.probe.answered_rps:,.0f}/s of {r.probe.rate:,.0f}/s offered"
-                + ("" if r.probe.kept_up else f", {r.probe.drain_s:.0f} s backlog")
-                for r in runs
-            ],
+            [_probe_cell(r.probe) for r in runs],
             "keeps up",
         ),
         row(
             "full path sustained: events/s (share of bare), answered",
-            [
-                f"{r.full.rate:,.0f} ({_pct(r.full.rate, r.baseline)}); {r.full.answered:,}/{r.full.events:,}"
-                f"{'' if r.full.kept_up else f', {r.full.drain_s:.0f} s backlog'} {_ok(verdicts(r)['full'])}"
-                for r in runs
-            ],
+            [_sustained_cell(r.full, r.baseline, verdicts(r)["full"]) for r in runs],
             "≥ 15 % of bare, every event",
         ),
         row(
@@ -1088,21 +1093,12 @@ def render_section(runs: Sequence[BackendRun], info: dict[str, str], options: Op
         row(
             f"full path with {options.worker_processes} `ita worker` processes instead (web `ITA_WORKER_THREADS=0`):"
             f" offered 15 % of bare for {PROBE_SECONDS:g} s, answered/s",
-            [
-                f"{r.separate_probe.answered_rps:,.0f}/s of {r.separate_probe.rate:,.0f}/s offered"
-                + ("" if r.separate_probe.kept_up else f", {r.separate_probe.drain_s:.0f} s backlog")
-                for r in runs
-            ],
+            [_probe_cell(r.separate_probe) for r in runs],
             "keeps up",
         ),
         row(
             "&nbsp;&nbsp;sustained: events/s (share of bare), answered",
-            [
-                f"{r.separate.rate:,.0f} ({_pct(r.separate.rate, r.baseline)}); {r.separate.answered:,}/"
-                f"{r.separate.events:,}{'' if r.separate.kept_up else f', {r.separate.drain_s:.0f} s backlog'} "
-                f"{_ok(verdicts(r)['full, ita worker'])}"
-                for r in runs
-            ],
+            [_sustained_cell(r.separate, r.baseline, verdicts(r)["full, ita worker"]) for r in runs],
             "≥ 15 % of bare, every event",
         ),
         row(
@@ -1114,7 +1110,7 @@ def render_section(runs: Sequence[BackendRun], info: dict[str, str], options: Op
             ],
         ),
         row(
-            "&nbsp;&nbsp;CPU during that run, cores (" + " / ".join(CPU_NAMES) + ")",
+            f"&nbsp;&nbsp;CPU during that run, cores ({CPU_HEADING})",
             [" / ".join(f"{r.separate.load.cpu.get(g, 0.0):.2f}" for g in CPU_GROUPS) for r in runs],
         ),
         row(
@@ -1150,7 +1146,7 @@ def render_section(runs: Sequence[BackendRun], info: dict[str, str], options: Op
             [" / ".join(f"{v:.0%}" for v in r.cost.handler_shares.values()) for r in runs],
         ),
         row(
-            "CPU during the full-path run (threads), cores (" + " / ".join(CPU_NAMES) + ")",
+            f"CPU during the full-path run (threads), cores ({CPU_HEADING})",
             [" / ".join(f"{r.full.load.cpu.get(g, 0.0):.2f}" for g in CPU_GROUPS) for r in runs],
             f"{os.cpu_count()} cores",
         ),

@@ -183,12 +183,12 @@ class EventProcessor:
         finds it done. ``gate`` is held while the handler runs, not while waiting for the commit.
         """
         with self.factory(bind=connection) as session:
-            if event_pk is None:
-                found = self._claim_next(session.connection())
-                event_pk, claimed = found if found is not None else (0, None)
-            else:
+            claimed: ClaimedEvent | None = None
+            if event_pk is not None:
                 claimed = self._claim(session.connection(), event_pk)
-            if claimed is None:
+            elif (found := self._claim_next(session.connection())) is not None:
+                event_pk, claimed = found
+            if claimed is None or event_pk is None:
                 session.rollback()
                 return False
             event: dict[str, Any] = json.loads(claimed.payload)
@@ -239,12 +239,8 @@ class EventProcessor:
             session.commit()
 
     def pending_ids(self, limit: int = 100) -> list[int]:
-        """Events waiting: pending, or processing whose lease expired (a crash or a restart)."""
-        now = self.clock()
-        with self.factory() as session:
-            return list(
-                session.scalars(select(WebhookEvent.id).where(_waiting(now)).order_by(WebhookEvent.id).limit(limit))
-            )
+        """Events waiting, oldest first: pending, or processing whose lease expired (a crash or a restart)."""
+        return self._waiting_ids(limit)
 
     def behind_ids(self, limit: int, older_than: float) -> list[int]:
         """Events that have waited more than ``older_than`` seconds, newest first: the backlog of
@@ -253,16 +249,18 @@ class EventProcessor:
         Newest first, because whoever holds the backlog works through it oldest first: the two
         meet in the middle instead of reaching for the same events.
         """
+        return self._waiting_ids(limit, older_than=older_than)
+
+    def _waiting_ids(self, limit: int, *, older_than: float | None = None) -> list[int]:
         now = self.clock()
+        query = select(WebhookEvent.id).where(_waiting(now)).limit(limit)
+        if older_than is None:
+            query = query.order_by(WebhookEvent.id)
+        else:
+            query = query.where(WebhookEvent.received_at < now - timedelta(seconds=older_than))
+            query = query.order_by(WebhookEvent.id.desc())
         with self.factory() as session:
-            return list(
-                session.scalars(
-                    select(WebhookEvent.id)
-                    .where(_waiting(now), WebhookEvent.received_at < now - timedelta(seconds=older_than))
-                    .order_by(WebhookEvent.id.desc())
-                    .limit(limit)
-                )
-            )
+            return list(session.scalars(query))
 
     def process_pending(
         self, limit: int = 100, gate: AbstractContextManager[Any] | None = None, marks: SentMarks | None = None
@@ -453,6 +451,62 @@ class WorkerPool:
             log.exception("scan for pending events failed")
         finally:
             self._scan_lock.release()
+
+
+def run_separately(
+    processor: EventProcessor,
+    stop: threading.Event,
+    *,
+    interval: float,
+    scan: float,
+    once: bool,
+    say: Callable[[str], None],
+) -> None:
+    """``ita worker``: handle events in this process, one at a time, until ``stop`` is set.
+
+    Each pass takes the oldest pending event no one else is claiming until none is left
+    (``process_next``), on one connection kept from pass to pass, then writes its ``sent`` marks;
+    every ``scan`` seconds, even under a steady stream, it also handles events an earlier version
+    left ``processing`` and sends pushes that are due. Idle, it looks again after ``interval``
+    seconds. A failed pass is logged and tried again a second later (``once``: it raises).
+    """
+    marks = SentMarks(processor.factory.kw["bind"])
+    kept: Connection | None = None  # as the web processes' threads keep theirs
+    scan_at = 0.0
+    while True:
+        handled = 0
+        try:
+            if kept is None:
+                kept = processor.connect()
+            while not stop.is_set() and processor.process_next(marks, connection=kept):
+                handled += 1
+                if time.monotonic() >= scan_at:
+                    break  # the scan's turn
+            marks.flush()
+            if once or time.monotonic() >= scan_at:
+                handled += processor.process_pending(limit=200, marks=marks)
+                marks.flush()
+                report = processor.sender.deliver_due()
+                scan_at = time.monotonic() + scan
+                if report.sent or report.failed:
+                    say(f"outbox: sent {report.sent}, failed {report.failed}")
+        except Exception:
+            if once:
+                raise
+            log.exception("worker pass failed; trying again in %.1f s", max(interval, 1.0))
+            if kept is not None:
+                _close_quietly(kept)
+                kept = None
+            stop.wait(max(interval, 1.0))
+            continue
+        if handled:
+            say(f"handled {handled} event(s)")
+        if once or stop.is_set():
+            if kept is not None:
+                kept.close()
+            return
+        if not handled:
+            stop.wait(interval)
 
 
 def _close_quietly(connection: Connection) -> None:

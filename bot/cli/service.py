@@ -51,54 +51,17 @@ def worker(once: bool, interval: float, scan: float) -> None:
     from bot.app import utcnow as clock
     from bot.cli.common import settings
     from bot.line_client import LineClient
-    from bot.outbox import Sender, SentMarks
-    from bot.worker import EventProcessor
+    from bot.outbox import Sender
+    from bot.worker import EventProcessor, run_separately
     from ita_core.db import make_session_factory
 
     config = settings()
     factory = make_session_factory(engine())
     line = LineClient(config.line_api_base_url, config.line_channel_access_token)
     processor = EventProcessor(factory, build_handler(config), Sender(factory, line, clock), clock)
-    marks = SentMarks(factory.kw["bind"])
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    kept = None  # one connection from one event to the next, as the web processes' threads keep theirs
-    scan_at = 0.0
-    while True:
-        handled = 0
-        try:
-            if kept is None:
-                kept = processor.connect()
-            while not stop.is_set() and processor.process_next(marks, connection=kept):
-                handled += 1
-                if time.monotonic() >= scan_at:
-                    break  # the scan's turn, even under a steady stream of events
-            marks.flush()
-            if once or time.monotonic() >= scan_at:  # events left processing by an old version; pushes due
-                handled += processor.process_pending(limit=200, marks=marks)
-                marks.flush()
-                report = processor.sender.deliver_due()
-                scan_at = time.monotonic() + scan
-                if report.sent or report.failed:
-                    click.echo(f"outbox: sent {report.sent}, failed {report.failed}")
-        except Exception:
-            if once:
-                raise
-            log.exception("worker pass failed; trying again in %.1f s", max(interval, 1.0))
-            if kept is not None:
-                kept.invalidate()
-                kept.close()
-                kept = None
-            stop.wait(max(interval, 1.0))
-            continue
-        if handled:
-            click.echo(f"handled {handled} event(s)")
-        if once or stop.is_set():
-            if kept is not None:
-                kept.close()
-            return
-        if not handled:
-            stop.wait(interval)
+    run_separately(processor, stop, interval=interval, scan=scan, once=once, say=click.echo)
 
 
 @click.group("users")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot import linesim
 from bot.app import utcnow
@@ -23,6 +23,13 @@ from bot.worker import EventProcessor, WorkerPool
 from ita_core.db import make_engine, make_session_factory, unit_of_work
 from ita_core.models import WebhookEvent
 from tests.bot.conftest import TOKEN, LiveApp
+
+
+def silent_processor(factory: sessionmaker[Session], clock: Callable[[], datetime] = utcnow) -> EventProcessor:
+    """A processor whose handler answers nothing and whose LINE is nowhere (port 1)."""
+    return EventProcessor(
+        factory, lambda *_: [], Sender(factory, LineClient("http://127.0.0.1:1", None), utcnow), clock
+    )
 
 
 def test_at_most_two_events_are_handled_at_once_and_all_are_answered(
@@ -55,9 +62,7 @@ def test_at_most_two_events_are_handled_at_once_and_all_are_answered(
 def test_a_database_that_cannot_be_reached_does_not_stop_the_threads(caplog: pytest.LogCaptureFixture) -> None:
     engine = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/nowhere")  # nothing listens on port 1
     factory = make_session_factory(engine)
-    processor = EventProcessor(
-        factory, lambda *_: [], Sender(factory, LineClient("http://127.0.0.1:1", None), utcnow), utcnow
-    )
+    processor = silent_processor(factory)
     pool = WorkerPool(processor, threads=1, scan_interval=3600)
     pool.start()
     try:
@@ -140,9 +145,7 @@ def test_behind_ids_are_events_that_waited_newest_first(fresh_engine: Engine) ->
     stored(5, "failed")
     older = stored(3)
     stored(0.1)  # just arrived: its own process is about to handle it
-    processor = EventProcessor(
-        factory, lambda *_: [], Sender(factory, LineClient("http://127.0.0.1:1", None), utcnow), lambda: now
-    )
+    processor = silent_processor(factory, clock=lambda: now)
     assert processor.behind_ids(10, 0.25) == [older, expired_lease, oldest]
     assert processor.behind_ids(2, 0.25) == [older, expired_lease]
     assert processor.behind_ids(10, 4) == [expired_lease, oldest]
@@ -150,9 +153,7 @@ def test_behind_ids_are_events_that_waited_newest_first(fresh_engine: Engine) ->
 
 def test_only_postgresql_pools_take_over_other_processes_events_by_default(fresh_engine: Engine, backend: str) -> None:
     factory = make_session_factory(fresh_engine)
-    processor = EventProcessor(
-        factory, lambda *_: [], Sender(factory, LineClient("http://127.0.0.1:1", None), utcnow), utcnow
-    )
+    processor = silent_processor(factory)
     # SQLite's one write lock serialises every claim-to-commit whichever process runs it
     assert WorkerPool(processor).steal_age == (None if backend == "sqlite" else 0.25)
     assert WorkerPool(processor, steal_age=1.5).steal_age == 1.5
