@@ -48,10 +48,19 @@ def _waiting(now: Any) -> ColumnElement[bool]:
 
 # Built once (it runs for every event). The claim marks the event done at once: it commits with
 # the answer or rolls back with it, so no other transaction ever sees an event in between, and one
-# statement does what a claim and a "done" did.
+# statement does what a claim and a "done" did. An event whose row another worker's claim holds is
+# skipped, not waited for (PostgreSQL's SKIP LOCKED; SQLite has one writer at a time anyway): that
+# worker is handling it, and if its transaction rolls back the event is pending again for the next
+# scan. Waiting would only serialise workers walking the same list of pending ids.
+_UNCLAIMED = (
+    select(WebhookEvent.id)
+    .where(WebhookEvent.id == bindparam("event_pk"))
+    .with_for_update(skip_locked=True)
+    .scalar_subquery()
+)
 _CLAIM = (
     update(WebhookEvent)
-    .where(WebhookEvent.id == bindparam("event_pk"), _waiting(bindparam("now")))
+    .where(WebhookEvent.id == _UNCLAIMED, _waiting(bindparam("now")))
     .values(status="done", handled_at=bindparam("now"), claimed_until=None, attempts=WebhookEvent.attempts + 1)
     .returning(
         WebhookEvent.payload, WebhookEvent.chat_id, WebhookEvent.reply_token, WebhookEvent.event_id, WebhookEvent.type
@@ -116,7 +125,7 @@ class EventProcessor:
 
     def _claim(self, connection: Connection, event_pk: int) -> ClaimedEvent | None:
         """Claim in the connection's transaction (marked done, see ``_CLAIM``): the event's stored
-        columns when this worker got it, else None."""
+        columns when this worker got it, else None (done, failed, or being claimed by another worker)."""
         rows = _FAST_CLAIM.execute(connection, {"event_pk": event_pk, "now": self.clock()})
         return ClaimedEvent(*rows[0]) if rows else None
 
@@ -179,8 +188,7 @@ class EventProcessor:
 
         False when the event was not claimed here (another worker has it, or it is done). The claim
         commits with the answer, so a crash while handling leaves the event pending (picked up
-        again), and a second worker claiming the same event waits for this transaction and then
-        finds it done. ``gate`` is held while the handler runs, not while waiting for the commit.
+        again), and a second worker reaching for the same event meanwhile skips it. ``gate`` is held while the handler runs, not while waiting for the commit.
         """
         with self.factory(bind=connection) as session:
             claimed: ClaimedEvent | None = None
