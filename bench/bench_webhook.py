@@ -820,6 +820,12 @@ class Options:
     seed: int
 
 
+def fake_line_command(port: int, token: str) -> list[str]:
+    """The fake LINE API as the benchmarks run it: any reply token, checks on, records kept."""
+    return [sys.executable, "-m", "bot.fakeline", "--port", str(port), "--token", token,
+            "--any-reply-token", "--max-records", "200000"]
+
+
 def app_env(url: str, corpus: Corpus, *, worker_threads: int, fake_url: str, token: str) -> dict[str, str]:
     """The real app's environment."""
     env = base_env()
@@ -855,9 +861,7 @@ def bench_backend(backend: str, url: str, corpus: Corpus, options: Options) -> B
 
     fake_port = free_port()
     fake_url = f"http://127.0.0.1:{fake_port}"
-    fake_cmd = [sys.executable, "-m", "bot.fakeline", "--port", str(fake_port), "--token", token,
-                "--any-reply-token", "--max-records", "200000"]
-    with running(fake_cmd, {**base_env(), "LINE_CHANNEL_ACCESS_TOKEN": token}, f"{backend}-fakeline.log",
+    with running(fake_line_command(fake_port, token), {**base_env(), "LINE_CHANNEL_ACCESS_TOKEN": token}, f"{backend}-fakeline.log",
                  f"{fake_url}/__fake__"):
         fake = FakeLineClient(fake_url)
         cost = measure_event_cost(url, corpus, fake_url, token)

@@ -10,13 +10,13 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import ColumnElement, FromClause, Join, Table, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -133,8 +133,9 @@ _CHAT_STATE_COLUMNS = (
 # What every message needs before it is answered, in one query (one round trip): the results
 # counter (``ita_core.generation``; its row always exists), who asks (``accounts.Person``) and
 # the chat's conversation row (``ChatState``), both outer-joined to it, so either may be missing.
+CONTEXT_COLUMNS = (DataGeneration.value, *accounts.PERSON_COLUMNS, *_CHAT_STATE_COLUMNS)
 _CONTEXT = (
-    select(DataGeneration.value, *accounts.PERSON_COLUMNS, *_CHAT_STATE_COLUMNS)
+    select(*CONTEXT_COLUMNS)
     .select_from(DataGeneration)
     .outerjoin(LineUser, LineUser.line_user_id == bindparam("line_user_id"))
     .outerjoin(Agency, Agency.id == LineUser.agency_id)
@@ -144,17 +145,46 @@ _CONTEXT = (
 _FAST_CONTEXT = Prepared(_CONTEXT)
 _PERSON = slice(1, 1 + len(accounts.PERSON_COLUMNS))
 _CHAT_STATE = slice(_PERSON.stop, None)
+_PREFETCHED = "ita.context"  # session.info key: a context read with the event's claim (``prefetch_context``)
+Context = tuple[int, Person | None, "ChatState | None"]
 
 
-def load_context(session: Session, line_user_id: str | None, chat_id: str | None) -> tuple[int, Person | None, ChatState | None]:
-    """The results counter, who asks and the chat's state, as this transaction sees them (one query)."""
-    rows = _FAST_CONTEXT.execute(session.connection(), {"line_user_id": line_user_id, "chat_id": chat_id})
-    if not rows:
+def context_join(base: FromClause, line_user_id: ColumnElement[Any], chat_id: ColumnElement[Any]) -> Join:
+    """``base`` outer-joined to what ``CONTEXT_COLUMNS`` reads for that sender and chat, so that a
+    statement that finds an event (the worker's claim) can read its context in the same round trip."""
+    return (
+        base.outerjoin(DataGeneration, DataGeneration.name == generation.RESULTS)
+        .outerjoin(LineUser, LineUser.line_user_id == line_user_id)
+        .outerjoin(Agency, Agency.id == LineUser.agency_id)
+        .outerjoin(_CONVERSATIONS, _CONVERSATIONS.c.chat_id == chat_id)
+    )
+
+
+def _context_values(row: Sequence[Any]) -> Context:
+    """``CONTEXT_COLUMNS``' values as load_context returns them."""
+    if row[0] is None:
         raise generation.missing(generation.RESULTS)
-    row = rows[0]
     person = Person(*row[_PERSON]) if row[_PERSON.start] is not None else None
     state = ChatState(*row[_CHAT_STATE]) if row[_CHAT_STATE.start + 2] is not None else None  # updated_at: never NULL
     return int(row[0]), person, state
+
+
+def prefetch_context(session: Session, line_user_id: str | None, chat_id: str | None, row: Sequence[Any]) -> None:
+    """Hand ``load_context`` the context read (as ``CONTEXT_COLUMNS``) in this transaction for that
+    sender and chat: the next call for them takes it instead of querying (once)."""
+    session.info[_PREFETCHED] = (line_user_id, chat_id, row)
+
+
+def load_context(session: Session, line_user_id: str | None, chat_id: str | None) -> Context:
+    """The results counter, who asks and the chat's state, as this transaction sees them (one query,
+    or none when the worker read them with the event's claim)."""
+    prefetched = session.info.pop(_PREFETCHED, None)
+    if prefetched is not None and prefetched[0] == line_user_id and prefetched[1] == chat_id:
+        return _context_values(prefetched[2])
+    rows = _FAST_CONTEXT.execute(session.connection(), {"line_user_id": line_user_id, "chat_id": chat_id})
+    if not rows:
+        raise generation.missing(generation.RESULTS)
+    return _context_values(rows[0])
 
 
 def _split_slots(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -13,19 +13,18 @@ from __future__ import annotations
 
 import json
 import logging
-import math
-import queue
 import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from datetime import datetime, timedelta
-from typing import Any, Literal, NamedTuple, Protocol
+from datetime import datetime
+from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import ColumnElement, Connection, Engine, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Update, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answers import Kept
+from bot.dispatch import CONTEXT_COLUMNS, context_join, prefetch_context
 from bot.line_client import MAX_MESSAGES, EncodedMessages
 from bot.outbox import Claimed, Sender, SentMarks, enqueue_claimed
 from ita_core.fastsql import Prepared
@@ -34,7 +33,6 @@ from ita_core.models import WebhookEvent
 log = logging.getLogger(__name__)
 
 MAX_EVENT_ATTEMPTS = 5
-STEAL_AGE = 0.25  # seconds an event waits before idle threads of another process take it (PostgreSQL)
 
 
 def _waiting(now: Any) -> ColumnElement[bool]:
@@ -58,20 +56,21 @@ _UNCLAIMED = (
     .with_for_update(skip_locked=True)
     .scalar_subquery()
 )
+_DONE = {"status": "done", "claimed_until": None, "attempts": WebhookEvent.attempts + 1}
+_CLAIMED_COLUMNS = (
+    WebhookEvent.id, WebhookEvent.payload, WebhookEvent.chat_id, WebhookEvent.reply_token, WebhookEvent.event_id,
+    WebhookEvent.type,
+)
 _CLAIM = (
     update(WebhookEvent)
     .where(WebhookEvent.id == _UNCLAIMED, _waiting(bindparam("now")))
-    .values(status="done", handled_at=bindparam("now"), claimed_until=None, attempts=WebhookEvent.attempts + 1)
-    .returning(
-        WebhookEvent.payload, WebhookEvent.chat_id, WebhookEvent.reply_token, WebhookEvent.event_id, WebhookEvent.type
-    )
+    .values(handled_at=bindparam("now"), **_DONE)
 )
-_FAST_CLAIM = Prepared(_CLAIM)  # on the driver: it runs for every event
 
-# The oldest pending event, claimed as above by whoever gets it first: ``ita worker`` processes take
-# their events this way, so several of them never reach for the same one (PostgreSQL skips rows
-# another worker's claim holds; SQLite has one writer at a time anyway). Events an earlier version
-# left ``processing`` are the periodic scan's (``pending_ids``).
+# The oldest pending event, claimed as above by whoever gets it first: worker threads and ``ita
+# worker`` processes take their events this way, so several of them never reach for the same one
+# (PostgreSQL skips rows another worker's claim holds; SQLite has one writer at a time anyway).
+# Events an earlier version left ``processing`` are the periodic scan's (``pending_ids``).
 _NEXT_PENDING = (
     select(WebhookEvent.id)
     .where(WebhookEvent.status == "pending")
@@ -80,12 +79,29 @@ _NEXT_PENDING = (
     .with_for_update(skip_locked=True)
     .scalar_subquery()
 )
-_FAST_CLAIM_NEXT = Prepared(
+_CLAIM_NEXT = (
     update(WebhookEvent)
     .where(WebhookEvent.id == _NEXT_PENDING, WebhookEvent.status == "pending")
-    .values(status="done", handled_at=bindparam("now"), claimed_until=None, attempts=WebhookEvent.attempts + 1)
-    .returning(WebhookEvent.id, *_CLAIM.exported_columns)
+    .values(handled_at=bindparam("now"), **_DONE)
 )
+
+
+def _with_context(claim: Update) -> Prepared:
+    """PostgreSQL: the claim and what the dispatcher reads first for the event's sender and chat
+    (``bot.dispatch.CONTEXT_COLUMNS``) in one statement, one round trip: the UPDATE in a CTE, its
+    row outer-joined to the context. The CTE runs once whatever the join finds."""
+    claimed = claim.returning(*_CLAIMED_COLUMNS, WebhookEvent.user_id).cte("claimed")
+    return Prepared(
+        select(*claimed.c, *CONTEXT_COLUMNS).select_from(context_join(claimed, claimed.c.user_id, claimed.c.chat_id))
+    )
+
+
+# Built once, on the driver: they run for every event. (id, ClaimedEvent's columns[, user id, context]).
+_FAST_CLAIM = Prepared(_CLAIM.returning(*_CLAIMED_COLUMNS))
+_FAST_CLAIM_NEXT = Prepared(_CLAIM_NEXT.returning(*_CLAIMED_COLUMNS))
+_FAST_CLAIM_WITH_CONTEXT = _with_context(_CLAIM)
+_FAST_CLAIM_NEXT_WITH_CONTEXT = _with_context(_CLAIM_NEXT)
+_CONTEXT_AT = len(_CLAIMED_COLUMNS) + 1  # where the context starts in a row of the statements with it
 
 
 class ClaimedEvent(NamedTuple):
@@ -122,17 +138,31 @@ class EventProcessor:
         self.handler = handler
         self.sender = sender
         self.clock = clock
+        self._prefetch = engine.dialect.name == "postgresql"  # a CTE can hold an UPDATE ... RETURNING
 
-    def _claim(self, connection: Connection, event_pk: int) -> ClaimedEvent | None:
-        """Claim in the connection's transaction (marked done, see ``_CLAIM``): the event's stored
-        columns when this worker got it, else None (done, failed, or being claimed by another worker)."""
-        rows = _FAST_CLAIM.execute(connection, {"event_pk": event_pk, "now": self.clock()})
-        return ClaimedEvent(*rows[0]) if rows else None
+    def _claim(self, session: Session, event_pk: int | None) -> tuple[int, ClaimedEvent] | None:
+        """Claim in the session's transaction (marked done, see ``_CLAIM``) the event ``event_pk``, or
+        with None the oldest pending one: its row id and stored columns when this worker got it, else
+        None (done, failed, being claimed by another worker, or none waiting).
 
-    def _claim_next(self, connection: Connection) -> tuple[int, ClaimedEvent] | None:
-        """Claim the oldest pending event no one else is claiming: its row id and stored columns."""
-        rows = _FAST_CLAIM_NEXT.execute(connection, {"now": self.clock()})
-        return (rows[0][0], ClaimedEvent(*rows[0][1:])) if rows else None
+        On PostgreSQL the claim also reads the event's context for the dispatcher
+        (``bot.dispatch.prefetch_context``): one round trip instead of two.
+        """
+        params: dict[str, Any] = {"now": self.clock()}
+        if event_pk is not None:
+            params["event_pk"] = event_pk
+        connection = session.connection()
+        if not self._prefetch:
+            rows = (_FAST_CLAIM if event_pk is not None else _FAST_CLAIM_NEXT).execute(connection, params)
+            return (rows[0][0], ClaimedEvent(*rows[0][1:])) if rows else None
+        rows = (_FAST_CLAIM_WITH_CONTEXT if event_pk is not None else _FAST_CLAIM_NEXT_WITH_CONTEXT).execute(
+            connection, params
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        prefetch_context(session, row[_CONTEXT_AT - 1], row[2], row[_CONTEXT_AT:])
+        return row[0], ClaimedEvent(*row[1 : _CONTEXT_AT - 1])
 
     def connect(self) -> Connection:
         """A pooled connection to hand to ``process`` for many events (close it when done)."""
@@ -159,13 +189,19 @@ class EventProcessor:
                 return self._process(pooled, event_pk, gate or nullcontext(), marks)
         return self._process(connection, event_pk, gate or nullcontext(), marks)
 
-    def process_next(self, marks: SentMarks | None = None, *, connection: Connection | None = None) -> bool:
-        """Claim the oldest pending event and handle it as ``process`` does; False when none was waiting
-        (or the one there was went to another worker at the same moment)."""
+    def process_next(
+        self,
+        marks: SentMarks | None = None,
+        *,
+        connection: Connection | None = None,
+        gate: AbstractContextManager[Any] | None = None,
+    ) -> bool:
+        """Claim the oldest pending event no one else is claiming and handle it as ``process`` does;
+        False when none was waiting."""
         if connection is None:
             with self._engine.connect() as pooled:
-                return self._process(pooled, None, nullcontext(), marks)
-        return self._process(connection, None, nullcontext(), marks)
+                return self._process(pooled, None, gate or nullcontext(), marks)
+        return self._process(connection, None, gate or nullcontext(), marks)
 
     def _process(
         self, connection: Connection, event_pk: int | None, gate: AbstractContextManager[Any], marks: SentMarks | None
@@ -191,20 +227,17 @@ class EventProcessor:
         again), and a second worker reaching for the same event meanwhile skips it. ``gate`` is held while the handler runs, not while waiting for the commit.
         """
         with self.factory(bind=connection) as session:
-            claimed: ClaimedEvent | None = None
-            if event_pk is not None:
-                claimed = self._claim(session.connection(), event_pk)
-            elif (found := self._claim_next(session.connection())) is not None:
-                event_pk, claimed = found
-            if claimed is None or event_pk is None:
+            found = self._claim(session, event_pk)
+            if found is None:
                 session.rollback()
                 return False
+            event_pk, claimed = found
             event: dict[str, Any] = json.loads(claimed.payload)
             now = self.clock()
             try:
                 with gate:
                     messages = self.handler(session, event, now)
-                if not session.in_transaction() and self._claim(session.connection(), event_pk) is None:
+                if not session.in_transaction() and self._claim(session, event_pk) is None:
                     # The dispatcher rolled back a failed handler (claim included) and answers with an
                     # apology; claimed again so that it is sent once, unless another worker took it meanwhile.
                     session.rollback()
@@ -248,25 +281,7 @@ class EventProcessor:
 
     def pending_ids(self, limit: int = 100) -> list[int]:
         """Events waiting, oldest first: pending, or processing whose lease expired (a crash or a restart)."""
-        return self._waiting_ids(limit)
-
-    def behind_ids(self, limit: int, older_than: float) -> list[int]:
-        """Events that have waited more than ``older_than`` seconds, newest first: the backlog of
-        another process (or of this one) that idle threads can help with.
-
-        Newest first, because whoever holds the backlog works through it oldest first: the two
-        meet in the middle instead of reaching for the same events.
-        """
-        return self._waiting_ids(limit, older_than=older_than)
-
-    def _waiting_ids(self, limit: int, *, older_than: float | None = None) -> list[int]:
-        now = self.clock()
-        query = select(WebhookEvent.id).where(_waiting(now)).limit(limit)
-        if older_than is None:
-            query = query.order_by(WebhookEvent.id)
-        else:
-            query = query.where(WebhookEvent.received_at < now - timedelta(seconds=older_than))
-            query = query.order_by(WebhookEvent.id.desc())
+        query = select(WebhookEvent.id).where(_waiting(self.clock())).order_by(WebhookEvent.id).limit(limit)
         with self.factory() as session:
             return list(session.scalars(query))
 
@@ -284,6 +299,18 @@ def _chunks(messages: list[dict[str, Any]], size: int) -> list[list[dict[str, An
 class WorkerPool:
     """Threads inside the web process that handle events as they arrive and scan for leftovers.
 
+    Each thread claims the **oldest pending event no one else is claiming** (``process_next``, as
+    ``ita worker`` does), whichever process stored it, and goes on until none is left; then it
+    waits. A webhook request that stored events wakes up to that many waiting threads
+    (``submit``); a thread that waited ``poll_interval`` without being woken looks once anyway, so
+    the processes' threads share one another's work: the web server does not share requests out
+    evenly (a gunicorn process takes whole keep-alive connections, and under the webhook benchmark
+    one of two processes held 26 of 32 connections), and no process's backlog waits while another's
+    threads idle. While nothing comes, each thread's looks back off from ``poll_interval`` to one
+    every ``poll_backoff`` seconds. A claim never takes an event another worker holds, and every
+    claim that finds one handles it: no event is claimed twice, and no claim is wasted on an event
+    already done, as claiming queued ids was when threads also took over other processes' events.
+
     At most ``handling`` of the threads run the handler at a time (the matcher, the queries,
     rendering: CPU); the others may meanwhile wait for a commit or send answers to LINE (waiting on
     the disk or the network). Handling shares the process's GIL with the web requests, and every thread that
@@ -293,18 +320,9 @@ class WorkerPool:
 
     The threads mark the answers they delivered ``sent`` together (``SentMarks``): when a batch is
     due after an event, when idle, and when the pool stops. Each thread keeps one database
-    connection from one event to the next (no pool checkout and liveness ping per event).
-
-    Idle threads help other processes: the web server's processes do not get equal shares of the
-    requests (a process takes whole keep-alive connections, and one may hold most of them), so
-    one process's queue can grow while another's threads wait. When its queue is empty, a thread
-    looks in the database for events that have waited more than ``steal_age`` seconds (by default
-    0.25 s on PostgreSQL and never on SQLite, see ``__init__``; None: never) and takes a
-    few, newest first (``EventProcessor.behind_ids``); the claim makes sure each is handled once,
-    and the process that queued them skips them. When nothing is behind, the next look waits
-    twice as long as the last, from ``steal_interval`` up to ``steal_backoff`` seconds; right after
-    a look that found work, the next may come at once. (The periodic scan, ``scan_interval`` after
-    the last event, is for events nobody queued: a crash or a restart.)
+    connection from one event to the next (no pool checkout and liveness ping per event). The
+    periodic scan, ``scan_interval`` after a thread last handled an event, picks up events an
+    earlier version left ``processing`` and sends pushes that are due.
     """
 
     def __init__(
@@ -314,25 +332,17 @@ class WorkerPool:
         scan_interval: float = 2.0,
         handling: int = 2,
         *,
-        steal_age: float | Literal["default"] | None = "default",
-        steal_interval: float = 0.1,
-        steal_backoff: float = 2.0,
+        poll_interval: float = 0.1,
+        poll_backoff: float = 2.0,
     ) -> None:
         self.processor = processor
         self.threads = threads
         self.scan_interval = scan_interval
-        # SQLite: every claim-to-commit takes the file's one write lock, whichever process runs it, so
-        # taking over another process's events adds no capacity, and each event taken costs its own
-        # process a claim (a turn at that lock) when it pops it: no stealing unless asked for.
-        sqlite = processor.factory.kw["bind"].dialect.name == "sqlite"
-        self.steal_age: float | None = (None if sqlite else STEAL_AGE) if steal_age == "default" else steal_age
-        self.steal_interval = steal_interval
-        self.steal_backoff = max(steal_backoff, steal_interval)
-        self._steal_lock = threading.Lock()
-        self._steal_wait = steal_interval  # how long after an empty look the next one comes
-        self._steal_at = 0.0 if self.steal_age is not None else math.inf  # monotonic time of the next look
+        self.poll_interval = poll_interval
+        self.poll_backoff = max(poll_backoff, poll_interval)
         self._handling = threading.BoundedSemaphore(max(1, min(handling, threads)))
-        self._queue: queue.Queue[int | None] = queue.Queue()
+        self._arrivals = threading.Condition()
+        self._arrived = 0  # how many times events were submitted (a thread compares it with what it saw)
         self._stop = threading.Event()
         self._workers: list[threading.Thread] = []
         self._scan_lock = threading.Lock()
@@ -342,21 +352,25 @@ class WorkerPool:
         """Start the threads (idempotent)."""
         if self._workers:
             return
+        self._stop.clear()
         for index in range(self.threads):
             thread = threading.Thread(target=self._run, name=f"ita-worker-{index}", daemon=True)
             thread.start()
             self._workers.append(thread)
 
     def submit(self, event_ids: list[int]) -> None:
-        """Hand newly stored events to the threads."""
-        for event_id in event_ids:
-            self._queue.put(event_id)
+        """Newly stored events: wake up to as many waiting threads (they claim the oldest pending first)."""
+        if not event_ids:
+            return
+        with self._arrivals:
+            self._arrived += 1
+            self._arrivals.notify(min(len(event_ids), self.threads))
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the threads after the events in hand."""
         self._stop.set()
-        for _ in self._workers:
-            self._queue.put(None)
+        with self._arrivals:
+            self._arrivals.notify_all()
         for thread in self._workers:
             thread.join(timeout)
         self._workers = []
@@ -365,89 +379,68 @@ class WorkerPool:
     def _run(self) -> None:
         scan_at = time.monotonic() + self.scan_interval  # scan after this long without an event
         kept: Connection | None = None  # this thread's connection, kept from one event to the next
+        poll = self.poll_interval  # how long to wait for a wake-up before looking anyway
+        seen = -1  # the arrivals count this thread last acted on (-1: look at once)
         try:
             while not self._stop.is_set():
-                event_id = self._next(scan_at)
-                if event_id is None:
+                seen = self._wait(seen, min(poll, max(scan_at - time.monotonic(), 0.0)))
+                if self._stop.is_set():
                     return
-                if event_id < 0:  # nothing came: write held marks, scan when due
-                    self.marks.flush_due()
-                    if time.monotonic() >= scan_at:
-                        self._scan()
-                        scan_at = time.monotonic() + self.scan_interval
-                    continue
-                kept = self._process_kept(event_id, kept)
-                scan_at = time.monotonic() + self.scan_interval
+                handled, kept = self._drain(kept)
+                if handled:
+                    poll = self.poll_interval
+                    scan_at = time.monotonic() + self.scan_interval
+                else:
+                    poll = min(2 * poll, self.poll_backoff)
+                self.marks.flush_due()
+                if time.monotonic() >= scan_at:
+                    self._scan()
+                    scan_at = time.monotonic() + self.scan_interval
         finally:
             if kept is not None:
                 kept.close()
 
-    def _next(self, scan_at: float) -> int | None:
-        """The next event row from the queue (None: stop); when the queue is empty, first a look for
-        events left waiting elsewhere, then a wait until one comes or something is due (-1)."""
-        try:
-            return self._queue.get_nowait()
-        except queue.Empty:
-            if self._steal():
-                return -1  # events are queued now: the caller comes straight back
-        # Another thread may be looking right now (a look it finds work in fills the queue, which
-        # wakes this one): not before steal_interval, rather than spinning meanwhile.
-        steal_at = max(self._steal_at, time.monotonic() + self.steal_interval)
-        wait = min(scan_at, steal_at) - time.monotonic()
-        if self.marks:  # marks held: wake up to write them when they are due
-            wait = min(wait, self.marks.max_delay)
-        try:
-            return self._queue.get(timeout=max(wait, 0.0))
-        except queue.Empty:
-            return -1
+    def _wait(self, seen: int, timeout: float) -> int:
+        """Wait until events arrive that this thread has not acted on, ``timeout`` passes, or held
+        ``sent`` marks are due; returns the arrivals count to act on."""
+        with self._arrivals:
+            if self._arrived == seen and not self._stop.is_set():
+                if self.marks:  # marks held: wake up to write them when they are due
+                    timeout = min(timeout, self.marks.max_delay)
+                self._arrivals.wait(timeout)
+            return self._arrived
 
-    def _process_kept(self, event_id: int, kept: Connection | None) -> Connection | None:
-        """Handle one event on the thread's kept connection; returns the connection to keep.
+    def _drain(self, kept: Connection | None) -> tuple[int, Connection | None]:
+        """Handle the oldest pending events until none is left (or the pool stops): how many were
+        handled here, and the connection to keep.
 
         No checkout and no liveness ping per event. A connection that fails is given back and the
-        next event gets a fresh one; when the database dropped it (a restart, an idle timeout),
-        this event is tried once more on a fresh one at once (the claim makes that safe).
+        next look gets a fresh one; when the database dropped it (a restart, an idle timeout), the
+        look is made once more on a fresh one at once (a claim rolled back with it is pending again).
         """
-        for attempt in (1, 2):
+        handled = 0
+        lost_once = False
+        while not self._stop.is_set():
             connection, kept = kept, None
             try:
                 if connection is None:
                     connection = self.processor.connect()
-                self.processor.process(event_id, self._handling, self.marks, connection=connection)
-                return connection
+                found = self.processor.process_next(self.marks, connection=connection, gate=self._handling)
             except Exception as exc:  # never let a worker thread die (the database may be down)
                 lost = bool(getattr(exc, "connection_invalidated", False))
                 if connection is not None:
                     _close_quietly(connection)
-                if lost and attempt == 1:
-                    log.warning("database connection lost; event row %s tried again on a new one", event_id)
+                if lost and not lost_once:
+                    lost_once = True
+                    log.warning("database connection lost; looking for pending events again on a new one")
                     continue
-                log.exception("worker failed on event row %s", event_id)
-        return None
-
-    def _steal(self) -> bool:
-        """Queue a few events that have waited too long (another process's backlog) when a look is
-        due; returns whether any were found."""
-        if self.steal_age is None or time.monotonic() < self._steal_at:
-            return False
-        if not self._steal_lock.acquire(blocking=False):
-            return False
-        try:
-            try:
-                found = self.processor.behind_ids(2 * self.threads, self.steal_age)
-            except Exception:  # the database may be down: the next look backs off like an empty one
-                log.exception("looking for events waiting too long failed")
-                found = []
-            if found:
-                self._steal_wait = self.steal_interval
-                self._steal_at = time.monotonic()  # help on as soon as these are done
-                self.submit(found)
-            else:
-                self._steal_at = time.monotonic() + self._steal_wait
-                self._steal_wait = min(2 * self._steal_wait, self.steal_backoff)
-            return bool(found)
-        finally:
-            self._steal_lock.release()
+                log.exception("worker failed while handling pending events")
+                return handled, None
+            kept = connection
+            if not found:
+                break
+            handled += 1
+        return handled, kept
 
     def _scan(self) -> None:
         if not self._scan_lock.acquire(blocking=False):

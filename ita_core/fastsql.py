@@ -15,15 +15,24 @@ and times on SQLite, scores as Decimals), and come back as plain tuples.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Dialect
 from sqlalchemy.sql.dml import Insert, UpdateBase
 from sqlalchemy.sql.elements import ClauseElement
 
-# SQL text, the compiled statement, bind processors by name, parameter order (positional drivers),
-# result processors by column (None when no column needs one)
-_Entry = tuple[str, Any, dict[str, Any], list[str] | None, list[Any] | None]
+_CURSOR = "ita.fastsql.cursor"  # the driver cursor kept in each DBAPI connection's ``info``
+
+
+class _Entry(NamedTuple):
+    """One statement compiled for one dialect (and, for an INSERT, one set of columns)."""
+
+    sql: str
+    static: dict[str, Any]  # every parameter's value when not given: literals bound at compile time, bind-processed
+    processors: dict[str, Any]  # bind processors by parameter name
+    positions: list[str] | None  # parameter order (positional drivers)
+    results: list[Any] | None  # result processors by column (None when no column needs one)
+    returns_rows: bool  # RETURNING or a SELECT: fetch after executing
 
 
 class Prepared:
@@ -39,9 +48,18 @@ class Prepared:
         if found is None:
             compiled: Any = self.statement.compile(dialect=dialect, column_keys=list(keys) if self._insert else None)
             processors = dict(compiled._bind_processors)
+            static = compiled.construct_params(_check=False)
+            for name, value in static.items():  # literals' values, bind-processed once; None for those to be given
+                bind = compiled.binds.get(name)
+                if bind is None or bind.required:
+                    static[name] = None
+                elif value is not None and name in processors:
+                    static[name] = processors[name](value)
             positions = list(compiled.positiontup) if compiled.positional and compiled.positiontup else None
             results = [column.type._cached_result_processor(dialect, None) for column in compiled._result_columns]
-            found = (compiled.string, compiled, processors, positions, results if any(results) else None)
+            found = _Entry(
+                compiled.string, static, processors, positions, results if any(results) else None, bool(results)
+            )
             self._compiled[(dialect.name, keys)] = found
         return found
 
@@ -49,19 +67,25 @@ class Prepared:
         """Run in ``connection``'s transaction (begun by the caller); the rows returned, if any."""
         if not connection.in_transaction():
             raise RuntimeError("Prepared.execute needs a transaction begun on the connection")
-        sql, compiled, processors, positions, results = self._prepare(
-            connection.dialect, tuple(sorted(params)) if self._insert else ()
-        )
-        values = compiled.construct_params(params)
-        for name, process in processors.items():
-            if name in values and values[name] is not None:
-                values[name] = process(values[name])
-        cursor = connection.connection.cursor()
+        entry = self._prepare(connection.dialect, tuple(sorted(params)) if self._insert else ())
+        values = dict(entry.static)
+        processors = entry.processors
+        for name, value in params.items():
+            if name in values:
+                process = processors.get(name)
+                values[name] = value if process is None or value is None else process(value)
+        dbapi = connection.connection
+        cursor = dbapi.info.get(_CURSOR)
+        if cursor is None:  # one per DBAPI connection, kept: no new driver cursor per statement
+            cursor = dbapi.info[_CURSOR] = dbapi.cursor()
         try:
-            cursor.execute(sql, [values[name] for name in positions] if positions is not None else values)
-            rows = list(cursor.fetchall()) if cursor.description else []
-        finally:
+            cursor.execute(entry.sql, [values[name] for name in entry.positions] if entry.positions is not None else values)
+            rows = list(cursor.fetchall()) if entry.returns_rows else []
+        except BaseException:
+            dbapi.info.pop(_CURSOR, None)  # a fresh one next time, whatever state this one is in
             cursor.close()
+            raise
+        results = entry.results
         if results is None:
             return rows
         return [

@@ -127,3 +127,50 @@ def test_load_context_without_the_counter_row_says_to_upgrade(db: Engine) -> Non
         session.execute(delete(DataGeneration))
     with factory() as session, pytest.raises(LookupError, match="ita db upgrade"):
         load_context(session, None, "U" + "1" * 32)
+
+
+def test_the_workers_claim_reads_the_context_load_context_would(db: Engine, backend: str) -> None:
+    from bot import linesim
+    from bot.intake import event_row
+    from bot.line_client import LineClient
+    from bot.outbox import Sender
+    from bot.worker import EventProcessor
+    from ita_core.models import WebhookEvent
+
+    factory = make_session_factory(db)
+    user = "U" + "1" * 32
+    with unit_of_work(factory) as session:
+        session.add(Agency(code="A1", name="อบต.ทดสอบ", type="อบต.", province="ขอนแก่น"))
+        session.flush()
+        redeem(session, create_invite(session, "A1", "official", NOW).code, user, NOW)
+        save_conversation(session, user, NOW, intent="trend", slots='{"indicator": 9}', updated_at=NOW)
+        row = WebhookEvent(**event_row(linesim.text_event(linesim.user_source(user), "แล้วปีที่แล้วล่ะ"), NOW))
+        session.add(row)
+        session.flush()
+        pk = row.id
+    with factory() as session:
+        expected = load_context(session, user, user)
+    processor = EventProcessor(factory, lambda *_: [], Sender(factory, LineClient("http://127.0.0.1:1", None),
+                               lambda: NOW), lambda: NOW)
+    with factory() as session:
+        found = processor._claim(session, pk)
+        assert found is not None and found[0] == pk and found[1].chat_id == user
+        # PostgreSQL reads it with the claim (one statement); SQLite, in process, when asked
+        assert ("ita.context" in session.info) == (backend == "postgresql")
+        assert load_context(session, user, user) == expected
+        assert "ita.context" not in session.info  # taken once
+        assert load_context(session, user, user) == expected  # then read as usual
+        session.rollback()
+
+
+def test_a_prefetched_context_for_another_sender_is_not_used(db: Engine) -> None:
+    from bot.dispatch import CONTEXT_COLUMNS, prefetch_context
+
+    factory = make_session_factory(db)
+    with factory() as session:
+        counter = generation.current(session)
+        fabricated = [counter + 41] + [None] * (len(CONTEXT_COLUMNS) - 1)
+        prefetch_context(session, "U" + "1" * 32, "U" + "1" * 32, fabricated)
+        assert load_context(session, "U" + "2" * 32, "U" + "2" * 32) == (counter, None, None)  # read, not taken
+        prefetch_context(session, "U" + "1" * 32, "U" + "1" * 32, fabricated)
+        assert load_context(session, "U" + "1" * 32, "U" + "1" * 32) == (counter + 41, None, None)

@@ -74,3 +74,28 @@ def test_needs_a_transaction(db: Engine) -> None:
     fast = Prepared(update(OutboxMessage).values(status="x"))
     with db.connect() as connection, pytest.raises(RuntimeError):
         fast.execute(connection, {})
+
+
+def test_literals_are_stored_as_given_and_a_failed_statement_leaves_the_connection_usable(db: Engine) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    table = OutboxMessage.__table__
+    fast_insert = Prepared(insert(table).returning(table.c.id))
+    # literals bound at compile time go through their column's bind processor too (an aware datetime)
+    fast_mark = Prepared(
+        update(OutboxMessage).where(OutboxMessage.id == bindparam("outbox_id")).values(status="sent", sent_at=NOW)
+    )
+    with db.connect() as connection:
+        with connection.begin():
+            (pk,) = fast_insert.execute(connection, ROW)[0]
+        with pytest.raises(IntegrityError), connection.begin():  # the same retry key twice
+            try:
+                fast_insert.execute(connection, ROW)
+            except Exception as exc:
+                raise IntegrityError("insert", {}, exc) from exc
+        with connection.begin():  # the kept cursor was dropped with the failure: a new one works
+            fast_mark.execute(connection, {"outbox_id": pk})
+            assert fast_insert.execute(connection, {**ROW, "retry_key": ROW["retry_key"][:-1] + "3"})[0][0] > pk
+    with make_session_factory(db)() as session:
+        row = session.get(OutboxMessage, pk)
+        assert row is not None and row.status == "sent" and row.sent_at == NOW

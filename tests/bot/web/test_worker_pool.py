@@ -69,7 +69,7 @@ def test_a_database_that_cannot_be_reached_does_not_stop_the_threads(caplog: pyt
         with caplog.at_level(logging.ERROR, logger="bot.worker"):
             pool.submit([1])
             deadline = time.monotonic() + 10
-            while not any("worker failed on event row 1" in r.getMessage() for r in caplog.records):
+            while not any("worker failed while handling pending events" in r.getMessage() for r in caplog.records):
                 assert time.monotonic() < deadline, "the failure was not logged"
                 time.sleep(0.02)
         assert all(thread.is_alive() for thread in pool._workers)  # still there for the next event
@@ -78,13 +78,10 @@ def test_a_database_that_cannot_be_reached_does_not_stop_the_threads(caplog: pyt
         engine.dispose()
 
 
-@pytest.mark.parametrize("steals", [True, False])
-def test_idle_threads_of_another_process_take_over_its_backlog(
-    make_live_app: Callable[..., LiveApp], steals: bool
-) -> None:
+def test_idle_threads_of_another_process_take_over_its_backlog(make_live_app: Callable[..., LiveApp]) -> None:
     # Two web processes on one database; every request reaches the first (its keep-alive
-    # connections). The second's pool has no periodic scan: only its idle threads' looks for
-    # events waiting too long can bring it work (and with steal_age out of reach, nothing does).
+    # connections). The second's pool is never woken and has no periodic scan: only its threads'
+    # looks for pending events (every poll interval while idle) can bring it work.
     first = make_live_app(load_demo=False, handler=lambda *_: [{"type": "text", "text": "first"}])
     engine = make_engine(first.app.extensions["ita"].settings.database_url)
     factory = make_session_factory(engine)
@@ -94,12 +91,12 @@ def test_idle_threads_of_another_process_take_over_its_backlog(
         EventProcessor(factory, lambda *_: answer, sender, utcnow),
         threads=2,
         scan_interval=3600,
-        steal_age=0.25 if steals else 3600,
-        steal_backoff=0.5,
+        poll_interval=0.05,
+        poll_backoff=0.5,
     )
     second.start()
     try:
-        first.fake.set_delay(1.0, "/v2/bot/message/reply")  # the first's two threads: a second per answer
+        first.fake.set_delay(1.0, "/v2/bot/message/reply")  # the first's threads: a second per answer
         events = [linesim.text_event(linesim.user_source(linesim.user_id()), f"ข้อความ {n}") for n in range(8)]
         assert first.deliver(*events).status == 200
         answered_by = {}
@@ -110,21 +107,57 @@ def test_idle_threads_of_another_process_take_over_its_backlog(
         second.stop()
         engine.dispose()
     by_whom = Counter(answered_by.values())
-    if steals:
-        # alone, the first would reach the last two events after 3 s; the second takes the
-        # newest first once they have waited 0.25 s (it looks at least every 0.5 s)
-        assert answered_by[events[-1]["replyToken"]] == "second"
-        assert by_whom["first"] >= 2  # the two it started on at once
-    else:
-        assert by_whom == {"first": len(events)}
+    # alone, the first's four threads would take two seconds for eight events; the second's two
+    # threads take the oldest pending ones as soon as they look
+    assert by_whom["second"] >= 2, by_whom
+    assert by_whom["first"] >= 2, by_whom
     assert not [r for r in first.fake.requests() if not r.accepted]  # nothing sent twice
     with make_session_factory(first.app.extensions["ita"].engine)() as session:
         ids = [event["webhookEventId"] for event in events]
         rows = session.scalars(select(WebhookEvent).where(WebhookEvent.event_id.in_(ids))).all()
-    assert [(r.status, r.attempts) for r in rows] == [("done", 1)] * len(events)
+    assert [(r.status, r.attempts) for r in rows] == [("done", 1)] * len(events)  # each claimed once
 
 
-def test_behind_ids_are_events_that_waited_newest_first(fresh_engine: Engine) -> None:
+def test_a_woken_pool_answers_at_once_and_an_idle_one_looks_on_its_own(fresh_engine: Engine) -> None:
+    # Events stored without a wake-up (another process's intake) are found by the next look.
+    factory = make_session_factory(fresh_engine)
+    handled: list[str] = []
+    processor = EventProcessor(
+        factory,
+        lambda _s, event, _n: handled.append(event["webhookEventId"]) or [],
+        Sender(factory, LineClient("http://127.0.0.1:1", None), utcnow),
+        utcnow,
+    )
+    pool = WorkerPool(processor, threads=2, scan_interval=3600, poll_interval=0.05, poll_backoff=0.2)
+    pool.start()
+    try:
+        events = [linesim.text_event(linesim.user_source(linesim.user_id()), f"ข้อความ {n}") for n in range(3)]
+        with unit_of_work(factory) as session:
+            session.add_all(WebhookEvent(**event_row(event, utcnow())) for event in events)
+        deadline = time.monotonic() + 5
+        while len(handled) < 3:
+            assert time.monotonic() < deadline, "an idle pool did not look for pending events"
+            time.sleep(0.01)
+        assert sorted(handled) == sorted(e["webhookEventId"] for e in events)
+        time.sleep(0.5)  # its looks have backed off to one every 0.2 s per thread
+        later = linesim.text_event(linesim.user_source(linesim.user_id()), "อีกข้อความ")
+        with unit_of_work(factory) as session:
+            row = WebhookEvent(**event_row(later, utcnow()))
+            session.add(row)
+            session.flush()
+            pk = row.id
+        started = time.monotonic()
+        pool.submit([pk])
+        while len(handled) < 4:
+            assert time.monotonic() < started + 5
+            time.sleep(0.002)
+        assert handled[-1] == later["webhookEventId"]
+    finally:
+        pool.stop()
+    assert len(handled) == 4  # each once
+
+
+def test_pending_ids_are_waiting_events_oldest_first(fresh_engine: Engine) -> None:
     now = utcnow()
     factory = make_session_factory(fresh_engine)
 
@@ -143,18 +176,7 @@ def test_behind_ids_are_events_that_waited_newest_first(fresh_engine: Engine) ->
     stored(7, "processing", lease=60)  # in hand elsewhere
     stored(6, "done")
     stored(5, "failed")
-    older = stored(3)
-    stored(0.1)  # just arrived: its own process is about to handle it
+    newest = stored(0.1)
     processor = silent_processor(factory, clock=lambda: now)
-    assert processor.behind_ids(10, 0.25) == [older, expired_lease, oldest]
-    assert processor.behind_ids(2, 0.25) == [older, expired_lease]
-    assert processor.behind_ids(10, 4) == [expired_lease, oldest]
-
-
-def test_only_postgresql_pools_take_over_other_processes_events_by_default(fresh_engine: Engine, backend: str) -> None:
-    factory = make_session_factory(fresh_engine)
-    processor = silent_processor(factory)
-    # SQLite's one write lock serialises every claim-to-commit whichever process runs it
-    assert WorkerPool(processor).steal_age == (None if backend == "sqlite" else 0.25)
-    assert WorkerPool(processor, steal_age=1.5).steal_age == 1.5
-    assert WorkerPool(processor, steal_age=None).steal_age is None
+    assert processor.pending_ids(10) == [oldest, expired_lease, newest]
+    assert processor.pending_ids(2) == [oldest, expired_lease]
