@@ -114,3 +114,21 @@ def test_urgent_writers_go_first() -> None:
     ordinary.join()
     urgent.join()
     assert order == ["urgent", "ordinary"]
+
+
+def test_answers_are_compressed_with_lz4_where_the_server_has_it(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        return  # SQLite stores text as it is: nothing to compress
+    with engine.connect() as conn:
+        has_lz4 = conn.execute(
+            text("SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)")
+        ).first()
+        methods = {
+            f"{table}.{column}": conn.execute(
+                text("SELECT attcompression FROM pg_attribute WHERE attrelid = to_regclass(:t) AND attname = :c"),
+                {"t": table, "c": column},
+            ).scalar_one()
+            for table, column in (("outbox", "messages"), ("webhook_events", "payload"))
+        }
+    expected = "l" if has_lz4 else ""
+    assert methods == {"outbox.messages": expected, "webhook_events.payload": expected}
