@@ -50,6 +50,8 @@ SLOT_NAMES = (
 )
 # Intents whose answers involve an agency's internal follow-up work: never shown in groups.
 PRIVATE_INTENTS = frozenset({"measures", "my_tasks"})
+# Answers kept against the measures counter (``Dispatcher.run_intent``): a button's action is never kept.
+MEASURE_ANSWERS = frozenset({"measures", "my_tasks"})
 Messages = list[dict[str, Any]]
 
 
@@ -257,10 +259,17 @@ class Dispatcher:
             if ctx.intent in CACHEABLE and self.answers.size > 0:
                 key = answer_key(ctx.intent, ctx.agency_code, ctx.in_group, ctx.slots, ctx.extras)
                 return self.answers.get_or_build(ctx.results, key, lambda: self._answer(ctx))
-            if ctx.intent == "measures" and ctx.registered and self.measure_answers.size > 0:
-                # Measures show their status as of today, and the agency's name (a results table).
+            if ctx.intent in MEASURE_ANSWERS and ctx.user is not None and ctx.registered and self.measure_answers.size > 0 \
+                    and not ctx.extras.get("action"):
+                # Measures show their status as of today, and the agency's name (a results table);
+                # the open items of งานของฉัน are the agency's, or its unit's for staff.
                 today = local_today(ctx.now, ctx.settings.timezone)
-                key = (answer_key(ctx.intent, ctx.agency_code, False, ctx.slots, ctx.extras), today, ctx.results)
+                key = (
+                    answer_key(ctx.intent, ctx.agency_code, False, ctx.slots, ctx.extras),
+                    today,
+                    ctx.results,
+                    (ctx.user.role, ctx.user.unit) if ctx.intent == "my_tasks" else None,
+                )
                 measures = generation.current(ctx.session, generation.MEASURES)
                 return self.measure_answers.get_or_build(measures, key, lambda: self._answer(ctx))
             return self._answer(ctx)

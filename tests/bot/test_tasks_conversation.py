@@ -111,3 +111,24 @@ def test_forged_tap_on_another_agency_is_refused(live: LiveApp) -> None:
     assert "ไม่พบ" in answer
     with factory() as session:
         assert session.get(Checkpoint, checkpoint.id).status == "open"  # type: ignore[union-attr]
+
+
+def test_tasks_answer_kept_per_role_and_unit_until_an_item_changes(live: LiveApp) -> None:
+    kept = live.app.extensions["ita"].processor.handler.measure_answers
+    staff = register(live, "staff", "กองคลัง")
+    first = live.send_text(staff, "งานของฉัน")
+    assert live.send_text(staff, "งานของฉัน") == first
+    assert (kept.hits, kept.misses) == (1, 1)
+    # another unit's staff and an official see other items: not the kept answer
+    other_unit = live.send_text(register(live, "staff", "กองช่าง"), "งานของฉัน")
+    official = live.send_text(register(live, "official"), "งานของฉัน")
+    assert (kept.hits, kept.misses) == (1, 3)
+    assert other_unit != first and official != first
+    # a button's action is never answered from it; marking an item done changes the list
+    done = next(d for d in postbacks(first) if "action=done" in d)
+    tap(live, staff, done)
+    checkpoint = done.split("checkpoint=")[1].split("&")[0]
+    after = live.send_text(staff, "งานของฉัน")
+    assert f"checkpoint={checkpoint}&" not in json.dumps(after, ensure_ascii=False)
+    assert f"checkpoint={checkpoint}&" in json.dumps(first, ensure_ascii=False)
+    assert (kept.hits, kept.misses) == (1, 4)
