@@ -52,6 +52,37 @@ class Answer:
         payload = json.dumps(self.body, ensure_ascii=False, separators=(",", ":"))
         return Response(payload, status=self.status, headers=self.headers, mimetype="application/json")
 
+    def wsgi(self, method: str) -> tuple[str, list[tuple[str, str]], bytes] | None:
+        """Status, headers and body exactly as ``response()`` hands them to a WSGI server, built directly.
+
+        A werkzeug ``Response`` costs more to build and call than the whole of a cached reply
+        call's checks. This skips it for the ordinary case (a status of 200 or more other than 204
+        and 304, no Content-Type or Content-Length of the answer's own), where werkzeug only adds
+        ``Content-Type: application/json`` and ``Content-Length`` after the answer's headers and
+        sends no body to a HEAD request; None otherwise, and the caller uses ``response()``
+        (a test holds the two to agreeing).
+        """
+        if self.status < 200 or self.status in (204, 304):
+            return None
+        headers = list(self.headers.items())
+        if any(name.lower() in ("content-type", "content-length") for name, _ in headers):
+            return None
+        payload = json.dumps(self.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        headers.append(("Content-Type", "application/json"))
+        headers.append(("Content-Length", str(len(payload))))
+        return status_line(self.status), headers, b"" if method == "HEAD" else payload
+
+
+_STATUS_LINES: dict[int, str] = {}
+
+
+def status_line(status: int) -> str:
+    """werkzeug's WSGI status for a code (``"400 BAD REQUEST"``, ``"599 UNKNOWN"``), worked out once per code."""
+    line = _STATUS_LINES.get(status)
+    if line is None:
+        line = _STATUS_LINES[status] = Response(status=status).status
+    return line
+
 
 def error(
     status: int, message: str, details: Iterable[ErrorDetail] = (), extra: Mapping[str, Any] | None = None

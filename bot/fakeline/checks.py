@@ -3,6 +3,8 @@
 The three checks depend only on the content of a body, not on who it goes to, so a body that
 passed once is remembered (keyed by its JSON with the reply token and recipient IDs blanked; see
 ``content_key``) and the next identical reply skips straight past them. That keeps the fake cheap under a benchmark.
+A body written as the bot writes it, recipient first, need not even be parsed when its content
+is known: see ``BodyChecker.known``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import json
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import linebot.v3.messaging as sdk
 
@@ -29,6 +31,12 @@ CHAT_ID = re.compile(r"^[UCR][0-9a-f]{32}$")
 
 # Fields whose validity depends only on their type and length, never their value.
 _RECIPIENT_FIELDS = ("replyToken", "to")
+# A body that opens with its recipient field as a JSON string of plain printable ASCII: no
+# escapes (no backslash), no control characters, so the bytes between the quotes are the value.
+_SIMPLE_RECIPIENT = re.compile(rb'\{"(replyToken|to)":"([\x20\x21\x23-\x5b\x5d-\x7e]*)",')
+# Contents whose parsed form is kept for ``BodyChecker.known`` (a parsed flex message is ~100 KB).
+KNOWN_CONTENTS = 256
+_UNSEEN: Any = object()
 
 
 def _blank(value: Any) -> Any:
@@ -151,14 +159,54 @@ def recipient_errors(operation_id: str, body: Any) -> list[ErrorDetail]:
     return []
 
 
+def string_only_fields(schemas: Mapping[str, Any], schema_name: str | None) -> frozenset[str]:
+    """The recipient fields of a request schema whose value the spec checks for being a string and nothing else.
+
+    That holds when the (converted) schema is a plain object schema, with no keyword but
+    ``type``, ``required``, ``properties`` and ``additionalProperties``, and the field's own
+    schema is exactly ``{"type": "string"}``: then the spec's verdict on a body depends on that
+    field only through its type, never through its value. (``replyToken`` of
+    ``ReplyMessageRequest`` and ``to`` of ``PushMessageRequest``; line-bot-sdk declares both as a
+    ``StrictStr`` with no constraint either.) Computed from the spec, so a stricter spec turns
+    the shortcut off by itself.
+    """
+    schema = schemas.get(schema_name) if schema_name is not None else None
+    if not isinstance(schema, Mapping) or schema.get("type") != "object":
+        return frozenset()
+    if not set(schema) <= {"type", "required", "properties", "additionalProperties"}:
+        return frozenset()
+    properties = schema.get("properties", {})
+    return frozenset(name for name in _RECIPIENT_FIELDS if properties.get(name) == {"type": "string"})
+
+
+class KnownBody(NamedTuple):
+    """A body whose content already passed every check, read without parsing it."""
+
+    body: dict[str, Any]  # for the handler: the recipient's value and the known content (shared: read only)
+    raw: bytes  # as sent (what the record keeps, parsed when read)
+
+
 class BodyChecker:
     """Checks JSON bodies against the spec, the SDK models and LINE's limits, remembering passes."""
 
-    def __init__(self, *, sdk_models: bool = True, cache_size: int = 5_000) -> None:
+    def __init__(
+        self,
+        *,
+        sdk_models: bool = True,
+        cache_size: int = 5_000,
+        schemas: Mapping[str, Any] | None = None,
+        known_size: int = KNOWN_CONTENTS,
+    ) -> None:
         self.sdk_models = sdk_models
         self._cache_size = cache_size
         self._passed: set[str | bytes] = set()
         self._lock = threading.Lock()
+        # For ``known``: the spec's schemas, and per passed raw key the rest of its body, parsed
+        # (None: its recipient field appears twice, never read that way).
+        self._schemas: Mapping[str, Any] = schemas if schemas is not None else {}
+        self._string_fields: dict[str, frozenset[str]] = {}
+        self._known: dict[bytes, dict[str, Any] | None] = {}
+        self._known_size = known_size
 
     def errors(self, operation: Operation, body: Any, raw: bytes | None = None) -> list[ErrorDetail]:
         """Everything wrong with this body (``raw``: as sent, when known) for this operation (empty: valid)."""
@@ -176,3 +224,75 @@ class BodyChecker:
                     self._passed.clear()
                 self._passed.add(key)
         return details + recipient_errors(operation.operation_id, body)
+
+    def known(self, operation: Operation, raw: bytes) -> KnownBody | None:
+        """The body in ``raw``, without parsing it, when its content is known to pass; else None.
+
+        ``raw`` must open with ``{"<field>":"<value>",`` where ``<field>`` is the operation's
+        recipient field and ``<value>`` printable ASCII without ``"`` or ``\\`` (a reply token,
+        a user ID), and the bytes after that comma must equal those of a body that parsed and
+        passed every check (same ``content_key``, which ``errors`` remembered). Then, exactly:
+
+        - ``raw`` is valid JSON: it is that body with one JSON string literal swapped for
+          another, and ``<value>`` is a complete string literal (no escape, no control
+          character, nothing but the quote can end it);
+        - it parses to ``{field: <value>, **rest}``, ``rest`` being the members after the field
+          (parsed the first time the content comes again, then kept), in the same order:
+          ``json.loads`` builds an object from its members in order, and ``rest`` never holds
+          ``field`` itself (``_learn`` refuses a body whose field appears twice, where the last
+          would win);
+        - it passes the spec, the SDK model and the limits exactly when that body did: the
+          only difference is the field's value, both are strings, and ``string_only_fields``
+          says those checks look at nothing but its type. What depends on the value itself
+          (a push recipient's ID format) is ``recipient_errors``, which the caller still runs.
+
+        Anything else (an escape in the token, a space after the colon, another field first,
+        a list of recipients, new content) returns None, and the body is parsed and checked
+        the ordinary way.
+        """
+        match = _SIMPLE_RECIPIENT.match(raw)
+        if match is None:
+            return None
+        field = match.group(1).decode("ascii")
+        if field not in self._string_only(operation):
+            return None
+        key = _raw_key(operation.operation_id, field, raw, match.end())
+        rest = self._known.get(key, _UNSEEN)
+        if rest is _UNSEEN:
+            if key not in self._passed:
+                return None  # content never checked (or forgotten): parse and check it
+            rest = self._learn(field, raw, match.end(), key)  # the first repeat of a passed content
+        if not isinstance(rest, dict):
+            return None
+        return KnownBody({field: match.group(2).decode("ascii"), **rest}, raw)
+
+    def _string_only(self, operation: Operation) -> frozenset[str]:
+        fields = self._string_fields.get(operation.operation_id)
+        if fields is None:
+            fields = string_only_fields(self._schemas, operation.body_schema)
+            self._string_fields[operation.operation_id] = fields
+        return fields
+
+    def _learn(self, field: str, raw: bytes, start: int, key: bytes) -> dict[str, Any] | None:
+        """Parse and keep the members after the recipient of a body whose content passed (None: never usable).
+
+        They are byte for byte those of the body that passed, which parsed: ``{`` and them is valid JSON.
+        """
+        rest = json.loads(b"{" + raw[start:])
+        usable = rest if isinstance(rest, dict) and field not in rest else None  # a repeated field: the last wins
+        with self._lock:
+            if len(self._known) >= self._known_size:
+                del self._known[next(iter(self._known))]  # the oldest
+            self._known[key] = usable
+        return usable
+
+
+_KEY_HEADS: dict[tuple[str, str], bytes] = {}
+
+
+def _raw_key(operation_id: str, field: str, raw: bytes, start: int) -> bytes:
+    """``content_key`` of a body that opens with ``field`` as a string and continues at ``raw[start:]``."""
+    head = _KEY_HEADS.get((operation_id, field))
+    if head is None:
+        head = _KEY_HEADS[(operation_id, field)] = (operation_id + "\n" + _compact({field: ""}) + "\n").encode("utf-8")
+    return b"".join((head, memoryview(raw)[start:]))  # one copy of a large body, not two

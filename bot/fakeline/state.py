@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import enum
 import itertools
+import json
 import secrets
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 RETRY_KEY_TTL = 24 * 3600.0
 DEFAULT_REPLY_TOKEN_TTL = 60.0
@@ -29,9 +30,65 @@ class Unchanged(enum.Enum):
     UNCHANGED = enum.auto()
 
 
+_PARSE_LOCK = threading.Lock()
+
+
+class RawJSON:
+    """A request body kept as the bytes that were sent: valid JSON, parsed when first read.
+
+    The server records a body this way when it did not need to parse it (its content had
+    already been checked: see ``checks.BodyChecker.known``). Parsing is deferred to whoever
+    reads ``RecordedRequest.body`` (a test, the control API), which then gets exactly what
+    ``json.loads`` of the bytes gives, as if it had been parsed on arrival.
+    """
+
+    __slots__ = ("_value", "raw")
+    _value: Any
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+
+    def value(self) -> Any:
+        """The parsed body; parsed once, so every reader gets the same object."""
+        try:
+            return self._value
+        except AttributeError:
+            with _PARSE_LOCK:
+                if not hasattr(self, "_value"):
+                    self._value = json.loads(self.raw)
+            return self._value
+
+
+class _Body:
+    """``RecordedRequest.body``: a plain field, except that a ``RawJSON`` is parsed on first read.
+
+    A data descriptor with no class-level default, so the dataclass field keeps its place and
+    stays required; the frozen dataclass's ``__init__`` stores through ``__set__``.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._slot = f"_{name}"
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        if instance is None:
+            raise AttributeError(self._slot[1:])  # no default value for the field
+        value = instance.__dict__[self._slot]
+        if type(value) is RawJSON:
+            value = value.value()
+            instance.__dict__[self._slot] = value
+        return value
+
+    def __set__(self, instance: object, value: Any) -> None:
+        instance.__dict__[self._slot] = value
+
+
 @dataclass(frozen=True)
 class RecordedRequest:
-    """One request the fake received, and what it answered."""
+    """One request the fake received, and what it answered.
+
+    ``body`` is the parsed JSON body (or a description of a non-JSON one); the server may give it
+    as a ``RawJSON``, which the field parses on first read.
+    """
 
     seq: int
     time: float
@@ -40,7 +97,10 @@ class RecordedRequest:
     query: str
     operation: str | None
     headers: Mapping[str, str]
-    body: Any
+    if TYPE_CHECKING:
+        body: Any
+    else:
+        body: Any = _Body()
     status: int
     response: Any
     request_id: str
