@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Protocol, cast
 
-from sqlalchemy import ColumnElement, FromClause, Join, Table, bindparam, select
+from sqlalchemy import ColumnElement, FromClause, Insert, Join, Table, bindparam, event, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -180,6 +180,7 @@ def prefetch_context(session: Session, line_user_id: str | None, chat_id: str | 
 def load_context(session: Session, line_user_id: str | None, chat_id: str | None) -> Context:
     """The results counter, who asks and the chat's state, as this transaction sees them (one query,
     or none when the worker read them with the event's claim)."""
+    write_deferred_conversation(session)  # a chat's row deferred in this transaction is read as written
     prefetched = session.info.pop(_PREFETCHED, None)
     if prefetched is not None and prefetched[0] == line_user_id and prefetched[1] == chat_id:
         return _context_values(prefetched[2])
@@ -300,7 +301,7 @@ class Dispatcher:
         if not ctx.chat_id or ctx.intent in ("unknown", "help", "greeting", "register"):
             return
         slots = json.dumps({k: v for k, v in ctx.slots.items() if v is not None}, ensure_ascii=False)
-        save_conversation(ctx.session, ctx.chat_id, ctx.now, intent=ctx.intent, slots=slots, updated_at=ctx.now)
+        defer_conversation(ctx.session, ctx.chat_id, ctx.now, intent=ctx.intent, slots=slots, updated_at=ctx.now)
 
     def previous(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
         """The chat's last question if it was asked within the follow-up window."""
@@ -318,23 +319,78 @@ def save_conversation(session: Session, chat_id: str, now: datetime, **values: A
     leaves the row as the event that committed last wrote it. On update only the columns given
     change; a new row has no intent or slots unless given, and ``updated_at`` = ``now``.
     """
-    session.flush()  # changes made to a loaded row earlier in this event go first (it is expired below)
+    write_deferred_conversation(session)  # one deferred earlier in this transaction goes first
+    row, columns, updated = _conversation_row(session, chat_id, now, values)
     connection = session.connection()
-    row = {"slots": "{}", "updated_at": now, **values, "chat_id": chat_id}
-    _upsert_conversation(connection.dialect.name, tuple(sorted(row)), tuple(sorted(values))).execute(connection, row)
+    _upsert_conversation(connection.dialect.name, columns, updated).execute(connection, row)
+
+
+def _conversation_row(
+    session: Session, chat_id: str, now: datetime, values: Mapping[str, Any]
+) -> tuple[dict[str, Any], tuple[str, ...], tuple[str, ...]]:
+    """What ``save_conversation`` writes (the row, its columns, those updated on conflict), with the
+    session made ready for it: changes to a loaded row go first, and that row is expired."""
+    session.flush()  # changes made to a loaded row earlier in this event go first (it is expired below)
     loaded = session.identity_map.get(identity_key(Conversation, chat_id))
-    if loaded is not None:  # a row read earlier in this event is stale now
+    if loaded is not None:  # a row read earlier in this event is stale once written
         session.expire(loaded)
+    row = {"slots": "{}", "updated_at": now, **values, "chat_id": chat_id}
+    return row, tuple(sorted(row)), tuple(sorted(values))
+
+
+def conversation_upsert(dialect: str, columns: tuple[str, ...], updated: tuple[str, ...], prefix: str = "") -> Insert:
+    """``INSERT … ON CONFLICT (chat_id) DO UPDATE`` of ``updated``, each column's value the parameter
+    ``prefix`` + its name."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(_CONVERSATIONS).values({name: bindparam(prefix + name) for name in columns})
+    return stmt.on_conflict_do_update(index_elements=["chat_id"], set_={name: stmt.excluded[name] for name in updated})
 
 
 @functools.cache
 def _upsert_conversation(dialect: str, columns: tuple[str, ...], updated: tuple[str, ...]) -> Prepared:
-    """``INSERT … ON CONFLICT (chat_id) DO UPDATE`` of ``updated``, built once per column set, run on the driver."""
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(_CONVERSATIONS).values({name: bindparam(name) for name in columns})
-    return Prepared(
-        stmt.on_conflict_do_update(index_elements=["chat_id"], set_={name: stmt.excluded[name] for name in updated})
-    )
+    """``conversation_upsert``, built once per column set, run on the driver."""
+    return Prepared(conversation_upsert(dialect, columns, updated))
+
+
+# The conversation row ``Dispatcher.remember`` writes is deferred to the end of the transaction
+# (``defer_conversation``): the worker then writes it in the same statement as the answer's outbox
+# row on PostgreSQL (one round trip less per message). Anything else that commits the session
+# writes it just before the commit, and a rollback drops it with the rest.
+_DEFERRED = "ita.conversation"  # session.info key: (chat_id, now, values) to write
+
+
+def defer_conversation(session: Session, chat_id: str, now: datetime, **values: Any) -> None:
+    """``save_conversation``, but when the transaction ends (or at the next write of a chat's row)."""
+    write_deferred_conversation(session)
+    session.info[_DEFERRED] = (chat_id, now, values)
+
+
+def write_deferred_conversation(session: Session) -> None:
+    """Write the conversation row deferred in this session, if any, now."""
+    pending = session.info.pop(_DEFERRED, None)
+    if pending is not None:
+        save_conversation(session, pending[0], pending[1], **pending[2])
+
+
+def take_deferred_conversation(
+    session: Session,
+) -> tuple[dict[str, Any], tuple[str, ...], tuple[str, ...]] | None:
+    """The conversation row deferred in this session, for the caller to write in this transaction
+    (as ``conversation_upsert``'s parameters, its columns, those updated on conflict); None when none is."""
+    pending = session.info.pop(_DEFERRED, None)
+    if pending is None:
+        return None
+    return _conversation_row(session, pending[0], pending[1], pending[2])
+
+
+@event.listens_for(Session, "before_commit")
+def _write_deferred_before_commit(session: Session) -> None:
+    write_deferred_conversation(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_deferred_on_rollback(session: Session) -> None:
+    session.info.pop(_DEFERRED, None)
 
 
 def merge_follow_up(previous: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:

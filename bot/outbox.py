@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Insert, Table, bindparam, insert, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.line_client import EncodedMessages, LineApiError, LineClient, LineNotConfigured, check_count, compact_json
@@ -70,19 +70,24 @@ class Claimed:
     render: str | None = None
 
 
-def enqueue_claimed(session: Session, **fields: Any) -> Claimed:
+def enqueue_claimed(
+    session: Session, *, insert: Prepared | None = None, extra: Mapping[str, Any] | None = None, **fields: Any
+) -> Claimed:
     """``enqueue`` as one Core INSERT, for a row this process sends right after its transaction commits.
 
     For the hot path (a reply per webhook event): no ORM object, no unit-of-work flush.
 
     The row is written already ``sending`` (attempt 1, leased), so delivery needs no claim of its
     own: a crash before the call leaves it as a crash during the call does (a reply is then not
-    sent again, a push is, with its retry key). Takes the keyword arguments of ``outbox_values``.
+    sent again, a push is, with its retry key). Takes the keyword arguments of ``outbox_values``;
+    ``insert`` is a statement that inserts the row as ``claimed_insert`` does and does more in the
+    same round trip, with ``extra`` parameters of its own.
     """
     values = outbox_values(**fields)
     now: datetime = fields["now"]
     values.update(status="sending", attempts=1, next_attempt_at=now + SENDING_LEASE)
-    pk: int = _FAST_INSERT.execute(session.connection(), values)[0][0]
+    statement = _FAST_INSERT if insert is None else insert
+    pk: int = statement.execute(session.connection(), {**values, **extra} if extra else values)[0][0]
     return Claimed(
         pk,
         values["kind"],
@@ -159,7 +164,24 @@ _MARK_SENT = (
     .values(status="sent", last_error=None, sent_at=bindparam("sent_at"))
 )
 _INSERT_RETURNING_ID = insert(_OUTBOX).returning(_OUTBOX.c.id)
+# The columns ``enqueue_claimed`` gives a row, in order.
+CLAIMED_COLUMNS = (*outbox_values(kind="reply", messages=EncodedMessages("[]"), now=datetime.min), "status", "attempts",
+                   "next_attempt_at")
+
+
+def claimed_insert() -> Insert:
+    """The INSERT ``enqueue_claimed`` runs, with a parameter per column of ``CLAIMED_COLUMNS``,
+    returning the new row's id: to be extended (``Insert.add_cte``) into a statement that does more."""
+    return insert(_OUTBOX).values({name: bindparam(name) for name in dict.fromkeys(CLAIMED_COLUMNS)}).returning(
+        _OUTBOX.c.id
+    )
 _FAST_INSERT, _FAST_MARK_SENT = Prepared(_INSERT_RETURNING_ID), Prepared(_MARK_SENT)  # a reply per event
+# PostgreSQL: a batch of ``SentMarks`` in one statement (ids and times as two arrays, unnested in step).
+_MARK_SENT_MANY = text(
+    "UPDATE outbox SET status = 'sent', last_error = NULL, sent_at = marks.sent_at"
+    " FROM unnest(CAST(:ids AS INTEGER[]), CAST(:times AS TIMESTAMP WITH TIME ZONE[])) AS marks (id, sent_at)"
+    " WHERE outbox.id = marks.id"
+)
 # ``Sender.deliver``'s claim, built once: pending and due -> sending, returning what sending needs
 # (``Claimed``'s fields after the id, in order).
 _CLAIM_FOR_SENDING = (
@@ -259,7 +281,11 @@ class SentMarks:
             return 0
         try:
             with _begin(self.engine, connection) as conn:
-                conn.execute(_MARK_SENT, batch)
+                if conn.dialect.name == "postgresql":  # one statement for the batch, not one per row
+                    conn.execute(_MARK_SENT_MANY, {"ids": [m["outbox_id"] for m in batch],
+                                                   "times": [m["sent_at"] for m in batch]})
+                else:  # in process: executemany costs no round trips
+                    conn.execute(_MARK_SENT, batch)
         except Exception:
             log.exception(
                 "marking %d delivered outbox row(s) sent failed; trying again in %s s", len(batch), self.retry_after

@@ -11,6 +11,7 @@ are picked up again by the periodic scan.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -24,9 +25,15 @@ from sqlalchemy import ColumnElement, Connection, Engine, Update, bindparam, or_
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answers import Kept
-from bot.dispatch import CONTEXT_COLUMNS, context_join, prefetch_context
+from bot.dispatch import (
+    CONTEXT_COLUMNS,
+    context_join,
+    conversation_upsert,
+    prefetch_context,
+    take_deferred_conversation,
+)
 from bot.line_client import MAX_MESSAGES, EncodedMessages
-from bot.outbox import Claimed, Sender, SentMarks, enqueue_claimed
+from bot.outbox import Claimed, Sender, SentMarks, claimed_insert, enqueue_claimed
 from ita_core.fastsql import Prepared
 from ita_core.models import WebhookEvent
 
@@ -102,6 +109,16 @@ _FAST_CLAIM_NEXT = Prepared(_CLAIM_NEXT.returning(*_CLAIMED_COLUMNS))
 _FAST_CLAIM_WITH_CONTEXT = _with_context(_CLAIM)
 _FAST_CLAIM_NEXT_WITH_CONTEXT = _with_context(_CLAIM_NEXT)
 _CONTEXT_AT = len(_CLAIMED_COLUMNS) + 1  # where the context starts in a row of the statements with it
+_CONVERSATION_PREFIX = "conversation_"  # parameters of the conversation row in ``_answer_with_conversation``
+
+
+@functools.cache
+def _answer_with_conversation(columns: tuple[str, ...], updated: tuple[str, ...]) -> Prepared:
+    """PostgreSQL: an answer's outbox row (``claimed_insert``) and the chat's conversation row
+    (``conversation_upsert``) in one statement, one round trip: the upsert in a CTE, which runs
+    once whatever the INSERT returns."""
+    upsert = conversation_upsert("postgresql", columns, updated, prefix=_CONVERSATION_PREFIX).cte("remembered")
+    return Prepared(claimed_insert().add_cte(upsert))
 
 
 class ClaimedEvent(NamedTuple):
@@ -247,9 +264,12 @@ class EventProcessor:
                     kind = "reply" if claimed.reply_token else "push"
                     encoded = messages.text if isinstance(messages, Kept) and len(messages) <= MAX_MESSAGES else None
                     for chunk in _chunks(messages, MAX_MESSAGES):
+                        insert, extra = self._with_conversation(session) if not answers else (None, None)
                         answers.append(  # written as ``sending``: this worker sends them once committed
                             enqueue_claimed(
                                 session,
+                                insert=insert,
+                                extra=extra,
                                 kind=kind,
                                 messages=chunk if encoded is None else EncodedMessages(encoded),
                                 now=now,
@@ -266,6 +286,17 @@ class EventProcessor:
                 self._record_failure(event_pk, exc)
                 answers.clear()
         return True
+
+    def _with_conversation(self, session: Session) -> tuple[Prepared | None, dict[str, Any] | None]:
+        """PostgreSQL: the statement that writes the answer's outbox row together with the chat's
+        conversation row the dispatcher deferred (``bot.dispatch.defer_conversation``), and its
+        parameters for the conversation; (None, None) when there is none, or on SQLite (in process:
+        no round trip to save; the deferred row is written when the session commits)."""
+        remembered = take_deferred_conversation(session) if self._prefetch else None
+        if remembered is None:
+            return None, None
+        row, columns, updated = remembered
+        return _answer_with_conversation(columns, updated), {_CONVERSATION_PREFIX + k: v for k, v in row.items()}
 
     def _record_failure(self, event_pk: int, exc: Exception) -> None:
         """Count the failed attempt (its claim was rolled back with it); give up after MAX_EVENT_ATTEMPTS."""

@@ -174,3 +174,70 @@ def test_a_prefetched_context_for_another_sender_is_not_used(db: Engine) -> None
         assert load_context(session, "U" + "2" * 32, "U" + "2" * 32) == (counter, None, None)  # read, not taken
         prefetch_context(session, "U" + "1" * 32, "U" + "1" * 32, fabricated)
         assert load_context(session, "U" + "1" * 32, "U" + "1" * 32) == (counter + 41, None, None)
+
+
+def test_a_deferred_conversation_row_is_written_at_commit_in_order_and_dropped_on_rollback(db: Engine) -> None:
+    from bot.dispatch import defer_conversation
+
+    factory = make_session_factory(db)
+    user = "U" + "4" * 32
+    with factory() as session:
+        defer_conversation(session, user, NOW, intent="trend", slots='{"indicator": 9}', updated_at=NOW)
+        assert session.get(Conversation, user) is None  # not written yet
+        session.rollback()  # dropped with the rest
+        session.commit()
+    with factory() as session:
+        assert session.get(Conversation, user) is None
+    with factory() as session:
+        defer_conversation(session, user, NOW, intent="trend", slots='{"indicator": 9}', updated_at=NOW)
+        # a context read in the same transaction sees it as written
+        state = load_context(session, user, user)[2]
+        assert state is not None and state.intent == "trend"
+        later = NOW + timedelta(minutes=1)
+        defer_conversation(session, user, later, intent="weaknesses", slots="{}", updated_at=later)
+        # a later direct write goes after the deferred one, not before it
+        save_conversation(session, user, later, awaiting="progress:1:", awaiting_until=later + timedelta(minutes=5))
+        session.commit()
+    with factory() as session:
+        row = session.get(Conversation, user)
+        assert row is not None
+        assert (row.intent, row.slots, row.awaiting, row.updated_at) == ("weaknesses", "{}", "progress:1:", later)
+    with factory() as session:  # a plain commit (no worker) writes it too
+        defer_conversation(session, user, later, intent="ranking", slots="{}", updated_at=later)
+        session.commit()
+    with factory() as session:
+        row = session.get(Conversation, user)
+        assert row is not None and row.intent == "ranking" and row.awaiting == "progress:1:"
+
+
+def test_postgresql_writes_the_answer_and_the_conversation_row_in_one_statement(db: Engine, backend: str) -> None:
+    if backend != "postgresql":
+        pytest.skip("SQLite writes the deferred row when the session commits (in process: no round trip to save)")
+    from bot.dispatch import defer_conversation
+    from bot.line_client import EncodedMessages
+    from bot.outbox import enqueue_claimed
+    from bot.worker import _answer_with_conversation
+    from ita_core.models import OutboxMessage
+
+    factory = make_session_factory(db)
+    user = "U" + "5" * 32
+    from bot.line_client import LineClient
+    from bot.outbox import Sender
+    from bot.worker import EventProcessor
+
+    processor = EventProcessor(factory, lambda *_: [], Sender(factory, LineClient("http://127.0.0.1:1", None),
+                               lambda: NOW), lambda: NOW)
+    with unit_of_work(factory) as session:
+        defer_conversation(session, user, NOW, intent="trend", slots="{}", updated_at=NOW)
+        insert, extra = processor._with_conversation(session)
+        assert insert is _answer_with_conversation(("chat_id", "intent", "slots", "updated_at"),
+                                                   ("intent", "slots", "updated_at"))
+        claimed = enqueue_claimed(session, insert=insert, extra=extra, kind="reply",
+                                  messages=EncodedMessages('[{"type":"text","text":"ก"}]'), now=NOW,
+                                  reply_token="r" * 32, recipients=[user])
+        assert "ita.conversation" not in session.info  # taken: nothing left to write at commit
+    with factory() as session:
+        row = session.get(Conversation, user)
+        assert row is not None and (row.intent, row.updated_at) == ("trend", NOW)
+        answer = session.get(OutboxMessage, claimed.outbox_id)
+        assert answer is not None and answer.status == "sending" and answer.reply_token == "r" * 32

@@ -273,3 +273,17 @@ def test_sent_marks_kept_when_the_write_fails(factory: sessionmaker[Session], cl
     marks.add(rows[0].outbox_id, clock())
     marks.add(rows[1].outbox_id, clock())
     assert marks.due()  # by count again, now that writing works
+
+
+def test_sent_marks_keep_each_rows_own_time(factory: sessionmaker[Session], clock: Clock) -> None:
+    # PostgreSQL writes a batch as one statement over two arrays: each id must get its own time
+    rows = [claimed_push(factory, clock) for _ in range(4)]
+    marks = SentMarks(factory.kw["bind"])
+    start = clock()
+    for index, row in enumerate(rows[:3]):
+        marks.add(row.outbox_id, start + timedelta(seconds=10 * (index + 1)))
+    assert marks.flush() == 3
+    for index, row in enumerate(rows[:3]):
+        stored = status(factory, row.outbox_id)
+        assert (stored.status, stored.sent_at) == ("sent", start + timedelta(seconds=10 * (index + 1)))
+    assert status(factory, rows[3].outbox_id).status == "sending"  # not in the batch: untouched
