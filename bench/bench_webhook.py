@@ -822,7 +822,7 @@ class Options:
 
 def fake_line_command(port: int, token: str) -> list[str]:
     """The fake LINE API as the benchmarks run it: any reply token, checks on, records kept."""
-    return [sys.executable, "-m", "bot.fakeline", "--port", str(port), "--token", token,
+    return [sys.executable, "-m", "bot.fakeline", "--port", str(port), f"--token={token}",  # it may start with "-"
             "--any-reply-token", "--max-records", "200000"]
 
 
