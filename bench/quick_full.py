@@ -1,12 +1,17 @@
-"""A quick run of the webhook's full path at fixed offered rates, for A/B trials of one change.
+"""Quick runs of the webhook at fixed offered rates, for A/B trials of one change.
 
 The webhook benchmark (``bench.bench_webhook``) measures everything against the bare app and takes
-minutes per engine; this drives only the full path (web processes with their worker threads, or
-web processes that only store plus ``ita worker`` processes) at the rates given, and prints, per
-rate: events answered per second, receipt → reply latency, and the CPU each process group used per
-answered event. Nothing is written to the docs.
+minutes per engine; this drives one configuration at the rates given and prints, per rate, what
+it managed and the CPU each process group spent per event. Nothing is written to the docs.
+
+- the full path (default): web processes with their worker threads, or with ``--separate N`` web
+  processes that only store plus N ``ita worker`` processes; per rate: events answered per second,
+  receipt → reply latency, CPU per answered event;
+- ``--intake``: the web processes storing only (no worker threads, no fake LINE); per rate (0: as
+  fast as it goes): requests per second and CPU per request.
 
     .venv/bin/python -m bench.quick_full --backend postgresql --rates 500,700 --seconds 8
+    .venv/bin/python -m bench.quick_full --intake --rates 700,0
 """
 
 from __future__ import annotations
@@ -17,10 +22,13 @@ import secrets
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy import Engine
+
 from bench.bench_webhook import (
     DEFAULT_PG,
     OUT,
     PG_ENV,
+    Corpus,
     app_env,
     base_env,
     fake_line_command,
@@ -31,10 +39,13 @@ from bench.bench_webhook import (
     generate,
     gunicorn_command,
     prepare_database,
+    run_wrk,
     running,
     workers_running,
 )
 from bot.fakeline import FakeLineClient
+
+WRK = {"connections": 32, "threads": 2}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -42,8 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backend", default="postgresql", choices=("sqlite", "postgresql"))
     parser.add_argument("--pg-url", default=os.environ.get(PG_ENV) or DEFAULT_PG)
-    parser.add_argument("--rates", default="600", help="comma-separated offered rates, events/s")
+    parser.add_argument("--rates", default="600", help="comma-separated offered rates per second (0: flat out, --intake)")
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--intake", action="store_true", help="the intake alone: no worker threads, no fake LINE")
     parser.add_argument("--separate", type=int, default=0, help="`ita worker` processes (0: the web processes' threads)")
     parser.add_argument("--worker-threads", type=int, default=4)
     parser.add_argument("--users", type=int, default=600)
@@ -51,33 +63,57 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rates = [float(r) for r in args.rates.split(",") if r.strip()]
     OUT.mkdir(parents=True, exist_ok=True)
-    per_run = int(max(rates) * args.seconds * 1.1) + 100
-    sizes = {"warm_full": 1_500, **{f"run{i}": per_run for i in range(len(rates))}}
+    per_run = int(9_000 * args.seconds) if args.intake else int(max(rates) * args.seconds * 1.1) + 100
+    sizes = {"warm": 9_000 if args.intake else 1_500, **{f"run{i}": per_run for i in range(len(rates))}}
     corpus = generate(secrets.token_hex(16), sizes, args.users, args.seed)
     url = fresh_sqlite(OUT / "quick.db") if args.backend == "sqlite" else fresh_pg(args.pg_url)
     engine = prepare_database(url, corpus.users)
+    if args.intake:
+        intake(url, corpus, rates, args.seconds)
+    else:
+        full_path(url, corpus, engine, rates, args.seconds, args.separate, args.worker_threads)
+    engine.dispose()
+    return 0
+
+
+def intake(url: str, corpus: Corpus, rates: list[float], seconds: float) -> None:
+    """The web processes storing only, at each rate: requests per second and CPU per request."""
+    port = free_port()
+    env = app_env(url, corpus, worker_threads=0, fake_url="http://127.0.0.1:1", token="unused")
+    with running(gunicorn_command("bot:create_app()", port), env, "quick-intake.log", f"http://127.0.0.1:{port}/healthz"):
+        run_wrk("warm-up", port, corpus.files["warm"], 2, **WRK)
+        for index, rate in enumerate(rates):
+            result = run_wrk(f"at {rate:.0f}/s" if rate else "flat out", port, corpus.files[f"run{index}"], seconds,
+                             rate=rate, **WRK)
+            print("  CPU per request, µs: " + per_unit(result.cpu, result.rps, 1e6), flush=True)
+
+
+def full_path(
+    url: str, corpus: Corpus, engine: Engine, rates: list[float], seconds: float, separate: int, threads: int
+) -> None:
+    """The full path at each rate: answered per second, latencies, CPU per answered event."""
     token = secrets.token_urlsafe(24)
     fake_port = free_port()
     fake_url = f"http://127.0.0.1:{fake_port}"
-    wrk_args = {"connections": 32, "threads": 2}
     with running(fake_line_command(fake_port, token), {**base_env(), "LINE_CHANNEL_ACCESS_TOKEN": token},
                  "quick-fakeline.log", f"{fake_url}/__fake__"):
         fake = FakeLineClient(fake_url)
         port = free_port()
-        env = app_env(url, corpus, worker_threads=0 if args.separate else args.worker_threads, fake_url=fake_url,
-                      token=token)
+        env = app_env(url, corpus, worker_threads=0 if separate else threads, fake_url=fake_url, token=token)
         with running(gunicorn_command("bot:create_app()", port), env, "quick-app.log",
-                     f"http://127.0.0.1:{port}/healthz"), workers_running(args.separate, env, "quick"):
-            full_path_run("warm-up", port, corpus.files["warm_full"], 5, 200, engine, fake, **wrk_args)
+                     f"http://127.0.0.1:{port}/healthz"), workers_running(separate, env, "quick"):
+            full_path_run("warm-up", port, corpus.files["warm"], 5, 200, engine, fake, **WRK)
             for index, rate in enumerate(rates):
-                result = full_path_run(f"at {rate:.0f}/s", port, corpus.files[f"run{index}"], args.seconds, rate,
-                                       engine, fake, **wrk_args)
-                answered = result.answered_rps or 1.0
-                cpu = ", ".join(f"{group} {cores / answered * 1000:.2f}" for group, cores in result.load.cpu.items()
-                                if cores >= 0.005)
-                print(f"  CPU per answered event while loaded, ms (cores / answered/s): {cpu}", flush=True)
-    engine.dispose()
-    return 0
+                result = full_path_run(f"at {rate:.0f}/s", port, corpus.files[f"run{index}"], seconds, rate,
+                                       engine, fake, **WRK)
+                print("  CPU per answered event while loaded, ms: "
+                      + per_unit(result.load.cpu, result.answered_rps, 1e3), flush=True)
+
+
+def per_unit(cpu: dict[str, float], per_second: float, scale: float) -> str:
+    """Each process group's cores over ``per_second`` units, times ``scale``."""
+    per_second = per_second or 1.0
+    return ", ".join(f"{group} {cores / per_second * scale:.2f}" for group, cores in cpu.items() if cores >= 0.005)
 
 
 if __name__ == "__main__":

@@ -76,18 +76,6 @@ BUBBLE: dict[str, Any] = {
 # -- fixtures and helpers ----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeLine]:
-    with FakeLine(token=TOKEN) as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(server: FakeLine) -> FakeLine:
-    server.reset()
-    return server
-
-
 @pytest.fixture
 def api(fake: FakeLine) -> Iterator[MessagingApi]:
     with ApiClient(fake.configuration()) as client:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -129,18 +129,6 @@ def test_unusual_answers_are_left_to_werkzeug() -> None:
 
 
 # -- bodies known without parsing ------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeLine]:
-    with FakeLine(token=TOKEN) as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(server: FakeLine) -> FakeLine:
-    server.reset()
-    return server
 
 
 def post(fake: FakeLine, path: str, raw: bytes) -> tuple[int, Any]:
