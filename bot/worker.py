@@ -241,7 +241,8 @@ class EventProcessor:
 
         False when the event was not claimed here (another worker has it, or it is done). The claim
         commits with the answer, so a crash while handling leaves the event pending (picked up
-        again), and a second worker reaching for the same event meanwhile skips it. ``gate`` is held while the handler runs, not while waiting for the commit.
+        again), and a second worker reaching for the same event meanwhile skips it. ``gate`` is
+        held while the handler runs, not while waiting for the commit.
         """
         with self.factory(bind=connection) as session:
             found = self._claim(session, event_pk)
