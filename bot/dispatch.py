@@ -260,17 +260,13 @@ class Dispatcher:
             if ctx.intent in CACHEABLE and self.answers.size > 0:
                 key = answer_key(ctx.intent, ctx.agency_code, ctx.in_group, ctx.slots, ctx.extras)
                 return self.answers.get_or_build(ctx.results, key, lambda: self._answer(ctx))
-            if ctx.intent in MEASURE_ANSWERS and ctx.user is not None and ctx.registered and self.measure_answers.size > 0 \
-                    and not ctx.extras.get("action"):
+            kept = ctx.intent in MEASURE_ANSWERS and not ctx.extras.get("action")
+            if kept and ctx.user is not None and ctx.registered and self.measure_answers.size > 0:
                 # Measures show their status as of today, and the agency's name (a results table);
                 # the open items of งานของฉัน are the agency's, or its unit's for staff.
                 today = local_today(ctx.now, ctx.settings.timezone)
-                key = (
-                    answer_key(ctx.intent, ctx.agency_code, False, ctx.slots, ctx.extras),
-                    today,
-                    ctx.results,
-                    (ctx.user.role, ctx.user.unit) if ctx.intent == "my_tasks" else None,
-                )
+                whose = (ctx.user.role, ctx.user.unit) if ctx.intent == "my_tasks" else None
+                key = (answer_key(ctx.intent, ctx.agency_code, False, ctx.slots, ctx.extras), today, ctx.results, whose)
                 measures = generation.current(ctx.session, generation.MEASURES)
                 return self.measure_answers.get_or_build(measures, key, lambda: self._answer(ctx))
             return self._answer(ctx)

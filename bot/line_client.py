@@ -128,21 +128,16 @@ class Transport:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"not an http(s) URL: {base_url!r}")
+        https = parts.scheme == "https"
+        default_port = 443 if https else 80
         self.scheme = parts.scheme
         self.host = parts.hostname
-        self.port = parts.port or (443 if parts.scheme == "https" else 80)
+        self.port = parts.port or default_port
         self.prefix = parts.path.rstrip("/")
         self.timeout = timeout
-        if parts.scheme == "https":
-            self.context: ssl.SSLContext | None = context or ssl.create_default_context(cafile=certifi.where())
-        else:
-            self.context = None
-        default_port = 443 if parts.scheme == "https" else 80
-        self._host_header = self.host if self.port == default_port else f"{self.host}:{self.port}"
-        if ":" in self.host and self.port == default_port:  # an IPv6 literal
-            self._host_header = f"[{self.host}]"
-        elif ":" in self.host:
-            self._host_header = f"[{self.host}]:{self.port}"
+        self.context = (context or ssl.create_default_context(cafile=certifi.where())) if https else None
+        host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 literal in brackets
+        self._host_header = host if self.port == default_port else f"{host}:{self.port}"
         self._local = threading.local()
         self._all: set[_Connection] = set()
         self._lock = threading.Lock()

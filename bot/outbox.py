@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Insert, Table, bindparam, insert, or_, select, text, update
+from sqlalchemy import Connection, Engine, Table, bindparam, insert, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.line_client import EncodedMessages, LineApiError, LineClient, LineNotConfigured, check_count, compact_json
@@ -80,7 +80,7 @@ def enqueue_claimed(
     The row is written already ``sending`` (attempt 1, leased), so delivery needs no claim of its
     own: a crash before the call leaves it as a crash during the call does (a reply is then not
     sent again, a push is, with its retry key). Takes the keyword arguments of ``outbox_values``;
-    ``insert`` is a statement that inserts the row as ``claimed_insert`` does and does more in the
+    ``insert`` is a statement that inserts the row as ``CLAIMED_INSERT`` does and does more in the
     same round trip, with ``extra`` parameters of its own.
     """
     values = outbox_values(**fields)
@@ -163,19 +163,11 @@ _MARK_SENT = (
     .where(OutboxMessage.id == bindparam("outbox_id"))
     .values(status="sent", last_error=None, sent_at=bindparam("sent_at"))
 )
-_INSERT_RETURNING_ID = insert(_OUTBOX).returning(_OUTBOX.c.id)
-# The columns ``enqueue_claimed`` gives a row, in order.
-CLAIMED_COLUMNS = (*outbox_values(kind="reply", messages=EncodedMessages("[]"), now=datetime.min), "status", "attempts",
-                   "next_attempt_at")
-
-
-def claimed_insert() -> Insert:
-    """The INSERT ``enqueue_claimed`` runs, with a parameter per column of ``CLAIMED_COLUMNS``,
-    returning the new row's id: to be extended (``Insert.add_cte``) into a statement that does more."""
-    return insert(_OUTBOX).values({name: bindparam(name) for name in dict.fromkeys(CLAIMED_COLUMNS)}).returning(
-        _OUTBOX.c.id
-    )
-_FAST_INSERT, _FAST_MARK_SENT = Prepared(_INSERT_RETURNING_ID), Prepared(_MARK_SENT)  # a reply per event
+# The INSERT ``enqueue_claimed`` runs, a parameter per column ``outbox_values`` gives, returning the
+# new row's id; ``Insert.add_cte`` extends it into a statement that does more in the same round trip.
+_CLAIMED_COLUMNS = outbox_values(kind="reply", messages=EncodedMessages("[]"), now=datetime.min)  # its keys
+CLAIMED_INSERT = insert(_OUTBOX).values({name: bindparam(name) for name in _CLAIMED_COLUMNS}).returning(_OUTBOX.c.id)
+_FAST_INSERT, _FAST_MARK_SENT = Prepared(CLAIMED_INSERT), Prepared(_MARK_SENT)  # a reply per event
 # PostgreSQL: a batch of ``SentMarks`` in one statement (ids and times as two arrays, unnested in step).
 _MARK_SENT_MANY = text(
     "UPDATE outbox SET status = 'sent', last_error = NULL, sent_at = marks.sent_at"

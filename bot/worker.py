@@ -33,7 +33,7 @@ from bot.dispatch import (
     take_deferred_conversation,
 )
 from bot.line_client import MAX_MESSAGES, EncodedMessages
-from bot.outbox import Claimed, Sender, SentMarks, claimed_insert, enqueue_claimed
+from bot.outbox import CLAIMED_INSERT, Claimed, Sender, SentMarks, enqueue_claimed
 from ita_core.fastsql import Prepared
 from ita_core.models import WebhookEvent
 
@@ -114,11 +114,11 @@ _CONVERSATION_PREFIX = "conversation_"  # parameters of the conversation row in 
 
 @functools.cache
 def _answer_with_conversation(columns: tuple[str, ...], updated: tuple[str, ...]) -> Prepared:
-    """PostgreSQL: an answer's outbox row (``claimed_insert``) and the chat's conversation row
+    """PostgreSQL: an answer's outbox row (``CLAIMED_INSERT``) and the chat's conversation row
     (``conversation_upsert``) in one statement, one round trip: the upsert in a CTE, which runs
     once whatever the INSERT returns."""
     upsert = conversation_upsert("postgresql", columns, updated, prefix=_CONVERSATION_PREFIX).cte("remembered")
-    return Prepared(claimed_insert().add_cte(upsert))
+    return Prepared(CLAIMED_INSERT.add_cte(upsert))
 
 
 class ClaimedEvent(NamedTuple):
