@@ -177,6 +177,11 @@ def prefetch_context(session: Session, line_user_id: str | None, chat_id: str | 
     session.info[_PREFETCHED] = (line_user_id, chat_id, row)
 
 
+def forget_context(session: Session) -> None:
+    """Drop a context ``prefetch_context`` handed over and no one took: the next ``load_context`` queries."""
+    session.info.pop(_PREFETCHED, None)
+
+
 def load_context(session: Session, line_user_id: str | None, chat_id: str | None) -> Context:
     """The results counter, who asks and the chat's state, as this transaction sees them (one query,
     or none when the worker read them with the event's claim)."""

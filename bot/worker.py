@@ -16,12 +16,12 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import ColumnElement, Connection, Engine, Update, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Integer, Update, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answers import Kept
@@ -29,6 +29,7 @@ from bot.dispatch import (
     CONTEXT_COLUMNS,
     context_join,
     conversation_upsert,
+    forget_context,
     prefetch_context,
     take_deferred_conversation,
 )
@@ -40,6 +41,18 @@ from ita_core.models import WebhookEvent
 log = logging.getLogger(__name__)
 
 MAX_EVENT_ATTEMPTS = 5
+BATCH = 8  # events a worker claims and handles in one transaction at most (see ``EventProcessor._handle``)
+
+
+def next_batch(asked: int, got: int, most: int) -> int:
+    """How many events to claim next, after a claim that asked for ``asked`` and got ``got``.
+
+    A worker starts with one: events that arrive together are shared out among the workers that
+    are idle (each delivers its answers in turn, and LINE may be slow). Only while every claim
+    finds as many as it asked for (a backlog: no worker is idle) does the batch grow, doubling up
+    to ``most``; a claim that finds fewer sets the next to what it found.
+    """
+    return min(2 * asked, most) if got >= asked else max(1, got)
 
 
 def _waiting(now: Any) -> ColumnElement[bool]:
@@ -78,17 +91,21 @@ _CLAIM = (
 # worker`` processes take their events this way, so several of them never reach for the same one
 # (PostgreSQL skips rows another worker's claim holds; SQLite has one writer at a time anyway).
 # Events an earlier version left ``processing`` are the periodic scan's (``pending_ids``).
+# Up to ``batch`` of them at once: a batch is handled in one transaction (see ``EventProcessor``).
 _NEXT_PENDING = (
     select(WebhookEvent.id)
     .where(WebhookEvent.status == "pending")
     .order_by(WebhookEvent.id)
-    .limit(1)
+    .limit(bindparam("batch", type_=Integer))
     .with_for_update(skip_locked=True)
-    .scalar_subquery()
 )
+# In a CTE, which PostgreSQL evaluates once: as a plain ``IN (subquery)`` the UPDATE may run the
+# subquery again for each row it visits, and a row it has just claimed is then skipped as locked,
+# so a claim of one took two events (and a batch, any number).
+_PICKED = _NEXT_PENDING.cte("picked").prefix_with("MATERIALIZED", dialect="postgresql")
 _CLAIM_NEXT = (
     update(WebhookEvent)
-    .where(WebhookEvent.id == _NEXT_PENDING, WebhookEvent.status == "pending")
+    .where(WebhookEvent.id.in_(select(_PICKED.c.id)), WebhookEvent.status == "pending")
     .values(handled_at=bindparam("now"), **_DONE)
 )
 
@@ -131,6 +148,15 @@ class ClaimedEvent(NamedTuple):
     type: str
 
 
+class _Claim(NamedTuple):
+    """A claimed event: its row id, stored columns, sender and (PostgreSQL) context read with the claim."""
+
+    pk: int
+    event: ClaimedEvent
+    user_id: str | None
+    context: Sequence[Any] | None  # ``bot.dispatch.CONTEXT_COLUMNS``' values
+
+
 class EventHandler(Protocol):
     """Turns one stored event into the messages to answer with."""
 
@@ -157,29 +183,32 @@ class EventProcessor:
         self.clock = clock
         self._prefetch = engine.dialect.name == "postgresql"  # a CTE can hold an UPDATE ... RETURNING
 
-    def _claim(self, session: Session, event_pk: int | None) -> tuple[int, ClaimedEvent] | None:
+    def _claim(self, session: Session, event_pk: int | None, batch: int = 1) -> list[_Claim]:
         """Claim in the session's transaction (marked done, see ``_CLAIM``) the event ``event_pk``, or
-        with None the oldest pending one: its row id and stored columns when this worker got it, else
-        None (done, failed, being claimed by another worker, or none waiting).
+        with None the oldest pending ones, up to ``batch``: those this worker got, oldest first (none
+        when done, failed, being claimed by another worker, or none waiting).
 
-        On PostgreSQL the claim also reads the event's context for the dispatcher
+        On PostgreSQL the claim also reads each event's context for the dispatcher
         (``bot.dispatch.prefetch_context``): one round trip instead of two.
         """
         params: dict[str, Any] = {"now": self.clock()}
         if event_pk is not None:
             params["event_pk"] = event_pk
+        else:
+            params["batch"] = batch
         connection = session.connection()
         if not self._prefetch:
             rows = (_FAST_CLAIM if event_pk is not None else _FAST_CLAIM_NEXT).execute(connection, params)
-            return (rows[0][0], ClaimedEvent(*rows[0][1:])) if rows else None
-        rows = (_FAST_CLAIM_WITH_CONTEXT if event_pk is not None else _FAST_CLAIM_NEXT_WITH_CONTEXT).execute(
-            connection, params
-        )
-        if not rows:
-            return None
-        row = rows[0]
-        prefetch_context(session, row[_CONTEXT_AT - 1], row[2], row[_CONTEXT_AT:])
-        return row[0], ClaimedEvent(*row[1 : _CONTEXT_AT - 1])
+            claims = [_Claim(row[0], ClaimedEvent(*row[1:]), None, None) for row in rows]
+        else:
+            statement = _FAST_CLAIM_WITH_CONTEXT if event_pk is not None else _FAST_CLAIM_NEXT_WITH_CONTEXT
+            claims = [
+                _Claim(row[0], ClaimedEvent(*row[1 : _CONTEXT_AT - 1]), row[_CONTEXT_AT - 1], row[_CONTEXT_AT:])
+                for row in statement.execute(connection, params)
+            ]
+        if len(claims) > 1:
+            claims.sort(key=lambda claim: claim.pk)  # RETURNING promises no order
+        return claims
 
     def connect(self) -> Connection:
         """A pooled connection to hand to ``process`` for many events (close it when done)."""
@@ -203,8 +232,8 @@ class EventProcessor:
         """
         if connection is None:
             with self._engine.connect() as pooled:
-                return self._process(pooled, event_pk, gate or nullcontext(), marks)
-        return self._process(connection, event_pk, gate or nullcontext(), marks)
+                return bool(self._process(pooled, event_pk, gate or nullcontext(), marks, 1))
+        return bool(self._process(connection, event_pk, gate or nullcontext(), marks, 1))
 
     def process_next(
         self,
@@ -212,81 +241,147 @@ class EventProcessor:
         *,
         connection: Connection | None = None,
         gate: AbstractContextManager[Any] | None = None,
-    ) -> bool:
-        """Claim the oldest pending event no one else is claiming and handle it as ``process`` does;
-        False when none was waiting."""
+        batch: int = 1,
+    ) -> int:
+        """Claim the oldest pending events no one else is claiming, up to ``batch``, and handle them
+        as ``process`` does (a batch in one transaction); how many were handled (0: none was waiting)."""
         if connection is None:
             with self._engine.connect() as pooled:
-                return self._process(pooled, None, gate or nullcontext(), marks)
-        return self._process(connection, None, gate or nullcontext(), marks)
+                return self._process(pooled, None, gate or nullcontext(), marks, batch)
+        return self._process(connection, None, gate or nullcontext(), marks, batch)
 
     def _process(
-        self, connection: Connection, event_pk: int | None, gate: AbstractContextManager[Any], marks: SentMarks | None
-    ) -> bool:
+        self,
+        connection: Connection,
+        event_pk: int | None,
+        gate: AbstractContextManager[Any],
+        marks: SentMarks | None,
+        batch: int,
+    ) -> int:
         answers: list[Claimed] = []
-        if not self._handle(connection, event_pk, answers, gate):
-            return False
+        handled = self._handle(connection, event_pk, answers, gate, batch)
         for claimed in answers:  # committed: now to LINE (no transaction open meanwhile)
             self.sender.deliver_claimed(claimed, connection=connection, marks=marks)
-        if marks is not None:
+        if handled and marks is not None:
             marks.flush_due(connection)
-        return True
+        return handled
 
     def _handle(
-        self, connection: Connection, event_pk: int | None, answers: list[Claimed], gate: AbstractContextManager[Any]
-    ) -> bool:
-        """Claim (which marks the event done), handle, write the answer to the outbox, commit: one transaction.
+        self,
+        connection: Connection,
+        event_pk: int | None,
+        answers: list[Claimed],
+        gate: AbstractContextManager[Any],
+        batch: int = 1,
+    ) -> int:
+        """Claim (which marks the events done), handle, write the answers to the outbox, commit: one
+        transaction; how many events were handled here, their answers added to ``answers``.
 
-        ``event_pk`` None: the oldest pending event (``process_next``).
+        ``event_pk`` None: the oldest pending events, up to ``batch`` (``process_next``).
 
-        False when the event was not claimed here (another worker has it, or it is done). The claim
-        commits with the answer, so a crash while handling leaves the event pending (picked up
-        again), and a second worker reaching for the same event meanwhile skips it. ``gate`` is
-        held while the handler runs, not while waiting for the commit.
+        The claim commits with the answers, so a crash while handling leaves the events pending
+        (picked up again), and a second worker reaching for them meanwhile skips them. Events not
+        claimed here (another worker has them, or they are done) are not counted. ``gate`` is held
+        while a handler runs, not while waiting for the commit.
+
+        A batch shares the round trips of its claim and its commit (and on PostgreSQL one WAL flush).
+        If anything in it fails, it is rolled back whole, and its events are then claimed and
+        handled one at a time, so that only the culprit fails and the others answer as they would have.
         """
         with self.factory(bind=connection) as session:
-            found = self._claim(session, event_pk)
-            if found is None:
+            claims = self._claim(session, event_pk, batch)
+            if not claims:
+                session.rollback()
+                return 0
+            if len(claims) == 1:
+                return int(self._handle_one(session, claims[0], answers, gate))
+            if self._handle_batch(session, claims, answers, gate):
+                return len(claims)
+        log.info("a batch of %d events was rolled back; handling them one at a time", len(claims))
+        return sum(self._handle(connection, claim.pk, answers, gate) for claim in claims)
+
+    def _handle_one(self, session: Session, claim: _Claim, answers: list[Claimed], gate: AbstractContextManager[Any]) -> bool:
+        """Handle one claimed event and commit (see ``_handle``); False when it was not handled here."""
+        if claim.context is not None:
+            prefetch_context(session, claim.user_id, claim.event.chat_id, claim.context)
+        event: dict[str, Any] = json.loads(claim.event.payload)
+        now = self.clock()
+        try:
+            with gate:
+                messages = self.handler(session, event, now)
+            if not session.in_transaction() and not self._claim(session, claim.pk):
+                # The dispatcher rolled back a failed handler (claim included) and answers with an
+                # apology; claimed again so that it is sent once, unless another worker took it meanwhile.
                 session.rollback()
                 return False
-            event_pk, claimed = found
-            event: dict[str, Any] = json.loads(claimed.payload)
-            now = self.clock()
-            try:
+            written = self._enqueue(session, claim, messages, now)
+            session.commit()
+        except Exception as exc:
+            session.rollback()
+            log.exception("event %s (%s) failed", claim.event.event_id, claim.event.type)
+            self._record_failure(claim.pk, exc)
+            return True
+        answers.extend(written)
+        return True
+
+    def _handle_batch(
+        self, session: Session, claims: list[_Claim], answers: list[Claimed], gate: AbstractContextManager[Any]
+    ) -> bool:
+        """Handle claimed events in order in one transaction and commit; False (all rolled back) when
+        any of them failed."""
+        written: list[Claimed] = []
+        seen: set[str | None] = set()  # senders and chats an earlier event of the batch may have changed
+        try:
+            for claim in claims:
+                chat_id = claim.event.chat_id
+                if claim.context is not None and claim.user_id not in seen and chat_id not in seen:
+                    prefetch_context(session, claim.user_id, chat_id, claim.context)
+                else:  # read afresh: an earlier event's handler may have written them in this transaction
+                    forget_context(session)
+                seen.update((claim.user_id, chat_id))
+                event: dict[str, Any] = json.loads(claim.event.payload)
+                now = self.clock()
                 with gate:
                     messages = self.handler(session, event, now)
-                if not session.in_transaction() and self._claim(session, event_pk) is None:
-                    # The dispatcher rolled back a failed handler (claim included) and answers with an
-                    # apology; claimed again so that it is sent once, unless another worker took it meanwhile.
-                    session.rollback()
+                if not session.in_transaction():  # the dispatcher rolled back a failed handler: the batch with it
                     return False
-                if messages:
-                    target = [claimed.chat_id] if claimed.chat_id else []
-                    kind = "reply" if claimed.reply_token else "push"
-                    encoded = messages.text if isinstance(messages, Kept) and len(messages) <= MAX_MESSAGES else None
-                    for chunk in _chunks(messages, MAX_MESSAGES):
-                        insert, extra = self._with_conversation(session) if not answers else (None, None)
-                        answers.append(  # written as ``sending``: this worker sends them once committed
-                            enqueue_claimed(
-                                session,
-                                insert=insert,
-                                extra=extra,
-                                kind=kind,
-                                messages=chunk if encoded is None else EncodedMessages(encoded),
-                                now=now,
-                                reply_token=claimed.reply_token if kind == "reply" and not answers else None,
-                                recipients=target,
-                                event_id=event_pk,
-                            )
-                        )
-                        kind = "push"  # a reply token serves one request; the rest is pushed
-                session.commit()
-            except Exception as exc:
-                session.rollback()
-                log.exception("event %s (%s) failed", claimed.event_id, claimed.type)
-                self._record_failure(event_pk, exc)
-                answers.clear()
+                written.extend(self._enqueue(session, claim, messages, now))
+            session.commit()
+        except Exception:
+            session.rollback()
+            log.debug("a batch of %d events failed", len(claims), exc_info=True)
+            return False
+        answers.extend(written)
         return True
+
+    def _enqueue(self, session: Session, claim: _Claim, messages: list[dict[str, Any]], now: datetime) -> list[Claimed]:
+        """Write an event's answer to the outbox in the session's transaction, already claimed for
+        sending (``sending``: this worker sends it once committed); 5 messages per request, the
+        first replied with the event's reply token, the rest pushed."""
+        written: list[Claimed] = []
+        if not messages:
+            return written
+        claimed = claim.event
+        target = [claimed.chat_id] if claimed.chat_id else []
+        kind = "reply" if claimed.reply_token else "push"
+        encoded = messages.text if isinstance(messages, Kept) and len(messages) <= MAX_MESSAGES else None
+        for chunk in _chunks(messages, MAX_MESSAGES):
+            insert, extra = self._with_conversation(session) if not written else (None, None)
+            written.append(
+                enqueue_claimed(
+                    session,
+                    insert=insert,
+                    extra=extra,
+                    kind=kind,
+                    messages=chunk if encoded is None else EncodedMessages(encoded),
+                    now=now,
+                    reply_token=claimed.reply_token if kind == "reply" and not written else None,
+                    recipients=target,
+                    event_id=claim.pk,
+                )
+            )
+            kind = "push"  # a reply token serves one request; the rest is pushed
+        return written
 
     def _with_conversation(self, session: Session) -> tuple[Prepared | None, dict[str, Any] | None]:
         """PostgreSQL: the statement that writes the answer's outbox row together with the chat's
@@ -342,6 +437,8 @@ class WorkerPool:
     every ``poll_backoff`` seconds. A claim never takes an event another worker holds, and every
     claim that finds one handles it: no event is claimed twice, and no claim is wasted on an event
     already done, as claiming queued ids was when threads also took over other processes' events.
+    While there is a backlog, a thread claims several events at once and handles them in one
+    transaction (up to ``batch``; see ``next_batch`` and ``EventProcessor._handle``).
 
     At most ``handling`` of the threads run the handler at a time (the matcher, the queries,
     rendering: CPU); the others may meanwhile wait for a commit or send answers to LINE (waiting on
@@ -366,8 +463,10 @@ class WorkerPool:
         *,
         poll_interval: float = 0.1,
         poll_backoff: float = 2.0,
+        batch: int = BATCH,
     ) -> None:
         self.processor = processor
+        self.batch = max(1, batch)
         self.threads = threads
         self.scan_interval = scan_interval
         self.poll_interval = poll_interval
@@ -452,12 +551,15 @@ class WorkerPool:
         """
         handled = 0
         lost_once = False
+        batch = 1
         while not self._stop.is_set():
             connection, kept = kept, None
             try:
                 if connection is None:
                     connection = self.processor.connect()
-                found = self.processor.process_next(self.marks, connection=connection, gate=self._handling)
+                found = self.processor.process_next(
+                    self.marks, connection=connection, gate=self._handling, batch=batch
+                )
             except Exception as exc:  # never let a worker thread die (the database may be down)
                 lost = bool(getattr(exc, "connection_invalidated", False))
                 if connection is not None:
@@ -471,7 +573,8 @@ class WorkerPool:
             kept = connection
             if not found:
                 break
-            handled += 1
+            handled += found
+            batch = next_batch(batch, found, self.batch)
         return handled, kept
 
     def _scan(self) -> None:
@@ -511,8 +614,10 @@ def run_separately(
         try:
             if kept is None:
                 kept = processor.connect()
-            while not stop.is_set() and processor.process_next(marks, connection=kept):
-                handled += 1
+            batch = 1
+            while not stop.is_set() and (found := processor.process_next(marks, connection=kept, batch=batch)):
+                handled += found
+                batch = next_batch(batch, found, BATCH)
                 if time.monotonic() >= scan_at:
                     break  # the scan's turn
             marks.flush()

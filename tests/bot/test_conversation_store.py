@@ -131,6 +131,7 @@ def test_load_context_without_the_counter_row_says_to_upgrade(db: Engine) -> Non
 
 def test_the_workers_claim_reads_the_context_load_context_would(db: Engine, backend: str) -> None:
     from bot import linesim
+    from bot.dispatch import prefetch_context
     from bot.intake import event_row
     from bot.line_client import LineClient
     from bot.outbox import Sender
@@ -153,10 +154,12 @@ def test_the_workers_claim_reads_the_context_load_context_would(db: Engine, back
     processor = EventProcessor(factory, lambda *_: [], Sender(factory, LineClient("http://127.0.0.1:1", None),
                                lambda: NOW), lambda: NOW)
     with factory() as session:
-        found = processor._claim(session, pk)
-        assert found is not None and found[0] == pk and found[1].chat_id == user
+        [claim] = processor._claim(session, pk)
+        assert claim.pk == pk and claim.event.chat_id == user
         # PostgreSQL reads it with the claim (one statement); SQLite, in process, when asked
-        assert ("ita.context" in session.info) == (backend == "postgresql")
+        assert (claim.context is not None) == (backend == "postgresql")
+        if claim.context is not None:
+            prefetch_context(session, claim.user_id, claim.event.chat_id, claim.context)  # as the worker does
         assert load_context(session, user, user) == expected
         assert "ita.context" not in session.info  # taken once
         assert load_context(session, user, user) == expected  # then read as usual

@@ -1,0 +1,137 @@
+"""Batches: a worker that finds a backlog handles several events in one transaction, exactly as
+it would one at a time (what an earlier event of the batch wrote is seen by the later ones), and
+a failure in a batch costs only the culprit."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import linesim
+from bot.config import Settings
+from bot.dispatch import Ctx, Dispatcher, build_dispatcher, save_conversation
+from bot.worker import next_batch
+from ita_core.accounts import create_invite
+from ita_core.db import unit_of_work
+from ita_core.models import Conversation, WebhookEvent
+from tests.bot.conftest import SECRET, LiveApp
+
+REPLY = "/v2/bot/message/reply"
+
+
+def text_of(messages: list[dict[str, Any]]) -> str:
+    return json.dumps(messages, ensure_ascii=False)
+
+
+def handle_all(live: LiveApp, batch: int) -> int:
+    """Handle what is waiting as a worker thread does, claiming up to ``batch`` at a time."""
+    processor = live.app.extensions["ita"].processor
+    with processor.connect() as connection:
+        return processor.process_next(connection=connection, batch=batch)
+
+
+def statuses(live: LiveApp, events: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    ids = [event["webhookEventId"] for event in events]
+    with live.app.extensions["ita"].session_factory() as session:
+        found = session.scalars(select(WebhookEvent).where(WebhookEvent.event_id.in_(ids)).order_by(WebhookEvent.id))
+        return [(row.status, row.attempts) for row in found]
+
+
+def replies_per_token(live: LiveApp, events: list[dict[str, Any]]) -> Counter[str]:
+    tokens = {event["replyToken"] for event in events}
+    return Counter(r.body["replyToken"] for r in live.fake.accepted(REPLY) if r.body.get("replyToken") in tokens)
+
+
+def test_a_batch_sees_what_its_earlier_events_wrote(make_live_app: Callable[..., LiveApp]) -> None:
+    # One person registers, asks, and asks a follow-up; another asks for help: one batch of four.
+    live = make_live_app(ITA_WORKER_THREADS="0")
+    with unit_of_work(live.app.extensions["ita"].session_factory) as session:
+        code = create_invite(session, "SAO-CHIANGPHIN", "official", datetime.now(UTC)).code
+    person, other = linesim.user_source(linesim.user_id()), linesim.user_source(linesim.user_id())
+    events = [
+        linesim.text_event(person, f"ลงทะเบียน {code}"),
+        linesim.text_event(other, "ช่วยเหลือ"),
+        linesim.text_event(person, "คะแนนตัวชี้วัดที่ 9"),
+        linesim.text_event(person, "แล้วปีที่แล้วล่ะ"),
+    ]
+    assert live.deliver(*events).status == 200
+    assert handle_all(live, batch=8) == 4  # one claim, one transaction
+    registered, helped, asked, followed = (text_of(live.replies_to(event)) for event in events)
+    assert "ลงทะเบียนเรียบร้อย" in registered
+    assert "ลงทะเบียน" in helped
+    assert "80.00" in asked  # the registration earlier in the batch is seen: the agency's score
+    assert "79.29" in followed  # and so is the question before it: the previous year's
+    assert statuses(live, events) == [("done", 1)] * 4
+    assert replies_per_token(live, events) == {event["replyToken"]: 1 for event in events}
+
+
+def test_an_exception_in_a_batch_costs_only_the_culprit(make_live_app: Callable[..., LiveApp]) -> None:
+    calls: Counter[str] = Counter()
+
+    def handler(session: Session, event: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
+        text = event["message"]["text"]
+        calls[text] += 1
+        save_conversation(session, event["source"]["userId"], now, intent="help", updated_at=now)
+        if text == "พัง":
+            raise RuntimeError("a bug outside the dispatcher")
+        return [{"type": "text", "text": f"ตอบ {text}"}]
+
+    live = make_live_app(load_demo=False, handler=handler, ITA_WORKER_THREADS="0")
+    sources = [linesim.user_source(linesim.user_id()) for _ in range(3)]
+    events = [linesim.text_event(source, text) for source, text in zip(sources, ("หนึ่ง", "พัง", "สาม"), strict=True)]
+    assert live.deliver(*events).status == 200
+    assert handle_all(live, batch=8) == 3  # the batch was rolled back, then each handled on its own
+    assert calls == {"หนึ่ง": 2, "พัง": 2, "สาม": 1}  # the batch stopped at the culprit
+    assert text_of(live.replies_to(events[0])) == text_of([{"type": "text", "text": "ตอบ หนึ่ง"}])
+    assert text_of(live.replies_to(events[2])) == text_of([{"type": "text", "text": "ตอบ สาม"}])
+    assert replies_per_token(live, events) == {events[0]["replyToken"]: 1, events[2]["replyToken"]: 1}
+    assert statuses(live, events) == [("done", 1), ("pending", 1), ("done", 1)]  # the culprit: tried again later
+    with live.app.extensions["ita"].session_factory() as session:
+        assert session.get(Conversation, sources[1]["userId"]) is None  # its write undone
+        assert session.get(Conversation, sources[0]["userId"]) is not None
+
+
+def test_a_handler_the_dispatcher_apologises_for_does_not_undo_the_others(
+    make_live_app: Callable[..., LiveApp],
+) -> None:
+    def broken(ctx: Ctx) -> list[dict[str, object]]:
+        raise RuntimeError("a bug in a handler")
+
+    settings = Settings.from_env({"LINE_CHANNEL_SECRET": SECRET}, read_dotenv=False)
+    real = build_dispatcher(settings)
+    dispatcher = Dispatcher(settings, real.matcher, {**real.intents, "ranking": broken}, real.events, real.replies)
+    live = make_live_app(handler=dispatcher, ITA_WORKER_THREADS="0")
+    source = linesim.user_source(linesim.user_id())
+    events = [linesim.text_event(source, text) for text in ("ช่วยเหลือ", "อันดับ", "สวัสดี")]
+    assert live.deliver(*events).status == 200
+    assert handle_all(live, batch=8) == 3
+    helped, apology, greeted = (text_of(live.replies_to(event)) for event in events)
+    assert "ขออภัย" in apology and "ขออภัย" not in helped and "ขออภัย" not in greeted
+    assert replies_per_token(live, events) == {event["replyToken"]: 1 for event in events}
+    assert statuses(live, events) == [("done", 1)] * 3
+
+
+@pytest.mark.parametrize(
+    ("asked", "got", "expected"),
+    [(1, 1, 2), (2, 2, 4), (4, 4, 8), (8, 8, 8), (8, 5, 5), (4, 1, 1), (4, 0, 1)],
+)
+def test_the_batch_grows_only_while_each_claim_finds_all_it_asked_for(asked: int, got: int, expected: int) -> None:
+    assert next_batch(asked, got, 8) == expected
+
+
+def test_a_claim_takes_no_more_events_than_asked(make_live_app: Callable[..., LiveApp]) -> None:
+    # PostgreSQL may run an UPDATE's IN (subquery) again for each row, skipping the rows it has just
+    # claimed as locked: the claim's subquery is a CTE, evaluated once.
+    live = make_live_app(load_demo=False, handler=lambda *_: [{"type": "text", "text": "รับทราบ"}],
+                         ITA_WORKER_THREADS="0")
+    events = [linesim.text_event(linesim.user_source(linesim.user_id()), "ช่วยเหลือ") for _ in range(5)]
+    assert live.deliver(*events).status == 200
+    assert [handle_all(live, batch) for batch in (1, 2, 8, 1)] == [1, 2, 2, 0]
+    assert statuses(live, events) == [("done", 1)] * 5
