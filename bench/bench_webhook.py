@@ -863,7 +863,7 @@ def bench_backend(backend: str, url: str, corpus: Corpus, options: Options) -> B
     fake_url = f"http://127.0.0.1:{fake_port}"
     with running(fake_line_command(fake_port, token), {**base_env(), "LINE_CHANNEL_ACCESS_TOKEN": token}, f"{backend}-fakeline.log",
                  f"{fake_url}/__fake__"):
-        fake = FakeLineClient(fake_url)
+        fake = FakeLineClient(fake_url, timeout=120)  # a run's records: tens of MB of JSON
         cost = measure_event_cost(url, corpus, fake_url, token)
         uncached = measure_event_cost(url, corpus, fake_url, token, answer_cache=False)
         fake.clear_requests()

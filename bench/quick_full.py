@@ -97,7 +97,7 @@ def full_path(
     fake_url = f"http://127.0.0.1:{fake_port}"
     with running(fake_line_command(fake_port, token), {**base_env(), "LINE_CHANNEL_ACCESS_TOKEN": token},
                  "quick-fakeline.log", f"{fake_url}/__fake__"):
-        fake = FakeLineClient(fake_url)
+        fake = FakeLineClient(fake_url, timeout=120)  # a run's records: tens of MB of JSON
         port = free_port()
         env = app_env(url, corpus, worker_threads=0 if separate else threads, fake_url=fake_url, token=token)
         with running(gunicorn_command("bot:create_app()", port), env, "quick-app.log",

@@ -28,7 +28,7 @@ from bot.postback import parse_postback
 from ita_core import accounts, generation
 from ita_core.accounts import Person
 from ita_core.errors import AgencyNotFound, ItaError, NoResults, UnknownYear
-from ita_core.fastsql import Prepared
+from ita_core.fastsql import Prepared, recordset_insert, recordset_json
 from ita_core.fiscal import local_today
 from ita_core.models import Agency, Conversation, DataGeneration, LineUser
 
@@ -358,6 +358,7 @@ def _upsert_conversation(dialect: str, columns: tuple[str, ...], updated: tuple[
 # row on PostgreSQL (one round trip less per message). Anything else that commits the session
 # writes it just before the commit, and a rollback drops it with the rest.
 _DEFERRED = "ita.conversation"  # session.info key: (chat_id, now, values) to write
+ConversationRow = tuple[dict[str, Any], tuple[str, ...], tuple[str, ...]]  # a row, its columns, those updated
 
 
 def defer_conversation(session: Session, chat_id: str, now: datetime, **values: Any) -> None:
@@ -373,15 +374,30 @@ def write_deferred_conversation(session: Session) -> None:
         save_conversation(session, pending[0], pending[1], **pending[2])
 
 
-def take_deferred_conversation(
-    session: Session,
-) -> tuple[dict[str, Any], tuple[str, ...], tuple[str, ...]] | None:
+def take_deferred_conversation(session: Session) -> ConversationRow | None:
     """The conversation row deferred in this session, for the caller to write in this transaction
     (as ``conversation_upsert``'s parameters, its columns, those updated on conflict); None when none is."""
     pending = session.info.pop(_DEFERRED, None)
     if pending is None:
         return None
     return _conversation_row(session, pending[0], pending[1], pending[2])
+
+
+def conversation_ctes(rows: Sequence[ConversationRow]) -> list[tuple[str, str]]:
+    """PostgreSQL: deferred conversation rows of different chats as data-modifying statements for
+    ``bot.outbox.enqueue_claimed_many`` (SQL, its JSON parameter): one per set of columns written."""
+    groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[dict[str, Any]]] = {}
+    for row, columns, updated in rows:
+        groups.setdefault((columns, updated), []).append(row)
+    return [(_conversation_recordset_sql(columns, updated), recordset_json(found))
+            for (columns, updated), found in groups.items()]
+
+
+@functools.cache
+def _conversation_recordset_sql(columns: tuple[str, ...], updated: tuple[str, ...]) -> str:
+    assignments = ", ".join(f"{name} = EXCLUDED.{name}" for name in updated)
+    action = f"DO UPDATE SET {assignments}" if assignments else "DO NOTHING"
+    return recordset_insert(_CONVERSATIONS.name, columns, suffix=f"ON CONFLICT (chat_id) {action}")
 
 
 @event.listens_for(Session, "before_commit")

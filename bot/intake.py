@@ -18,7 +18,7 @@ import threading
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
@@ -26,6 +26,7 @@ from sqlalchemy import Connection, Dialect, Engine, Table
 from sqlalchemy.orm import Session
 
 from ita_core.db import begin_sqlite_transaction
+from ita_core.fastsql import recordset_insert, recordset_json
 from ita_core.models import WebhookEvent
 
 log = logging.getLogger(__name__)
@@ -100,12 +101,8 @@ def _insert(dialect: Dialect, dbapi_connection: Any, rows: Sequence[dict[str, An
     cursor = dbapi_connection.cursor()
     try:
         if dialect.name == "postgresql":
-            # All rows as one JSON parameter, unpacked by json_populate_recordset(): one round trip,
-            # and the SQL text is the same whatever the number of rows, so psycopg converts it once
-            # and PostgreSQL plans it once (a multi-row VALUES list is a new, uncached statement for
-            # every batch size; arrays per column cost psycopg ~50 µs a row to adapt).
-            document = json.dumps(rows, ensure_ascii=False, separators=(",", ":"), default=_json_value)
-            cursor.execute(_pg_insert_sql(columns), (document,))
+            # All rows as one JSON parameter (``ita_core.fastsql.recordset_insert``): one round trip.
+            cursor.execute(_pg_insert_sql(columns), (recordset_json(rows),))
             # RETURNING yields only the rows really inserted, in no promised order: match by event id.
             inserted: dict[str, int] = {}
             for pk, event_id in cursor.fetchall():
@@ -130,11 +127,8 @@ def _insert(dialect: Dialect, dbapi_connection: Any, rows: Sequence[dict[str, An
 @cache
 def _pg_insert_sql(columns: tuple[str, ...]) -> str:
     """INSERT ... SELECT FROM json_populate_recordset(rows) ON CONFLICT DO NOTHING RETURNING id, event_id."""
-    table = WebhookEvent.__tablename__
-    names = ", ".join(columns)
-    return (
-        f"INSERT INTO {table} ({names}) SELECT {names} FROM json_populate_recordset(NULL::{table}, %s) "
-        "ON CONFLICT (event_id) DO NOTHING RETURNING id, event_id"
+    return recordset_insert(
+        WebhookEvent.__tablename__, columns, suffix="ON CONFLICT (event_id) DO NOTHING RETURNING id, event_id"
     )
 
 
@@ -154,14 +148,6 @@ def _sqlite_insert(dialect: Dialect, columns: tuple[str, ...]) -> tuple[str, lis
 
 
 _SQLITE_INSERTS: dict[tuple[int, tuple[str, ...]], tuple[str, list[Any]]] = {}
-
-
-def _json_value(value: object) -> str:
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given; pass an aware datetime")
-        return value.astimezone(UTC).isoformat()
-    raise TypeError(f"cannot store {type(value).__name__} in a webhook event row")
 
 
 def store_events(session: Session, events: Sequence[dict[str, Any]], now: datetime) -> list[int]:

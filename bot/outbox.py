@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -33,7 +34,7 @@ from sqlalchemy import Connection, Engine, Table, bindparam, insert, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.line_client import EncodedMessages, LineApiError, LineClient, LineNotConfigured, check_count, compact_json
-from ita_core.fastsql import Prepared
+from ita_core.fastsql import Prepared, driver_cursor, recordset_insert, recordset_json
 from ita_core.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -83,11 +84,20 @@ def enqueue_claimed(
     ``insert`` is a statement that inserts the row as ``CLAIMED_INSERT`` does and does more in the
     same round trip, with ``extra`` parameters of its own.
     """
-    values = outbox_values(**fields)
-    now: datetime = fields["now"]
-    values.update(status="sending", attempts=1, next_attempt_at=now + SENDING_LEASE)
+    values = claimed_values(**fields)
     statement = _FAST_INSERT if insert is None else insert
     pk: int = statement.execute(session.connection(), {**values, **extra} if extra else values)[0][0]
+    return _claimed(pk, values)
+
+
+def claimed_values(**fields: Any) -> dict[str, Any]:
+    """The column values of a row ``enqueue_claimed`` writes: ``outbox_values``, already ``sending``."""
+    values = outbox_values(**fields)
+    values.update(status="sending", attempts=1, next_attempt_at=fields["now"] + SENDING_LEASE)
+    return values
+
+
+def _claimed(pk: int, values: Mapping[str, Any]) -> Claimed:
     return Claimed(
         pk,
         values["kind"],
@@ -96,9 +106,31 @@ def enqueue_claimed(
         values["recipients"],
         values["messages"],
         1,
-        now,
+        values["created_at"],
         values["render"],
     )
+
+
+def enqueue_claimed_many(
+    session: Session, rows: Sequence[Mapping[str, Any]], ctes: Sequence[tuple[str, str]] = ()
+) -> list[Claimed]:
+    """PostgreSQL: ``enqueue_claimed`` for many rows (``claimed_values``) in one statement, one round
+    trip, in order. ``ctes``: (SQL, its JSON parameter) of data-modifying statements run in the same
+    one (``WITH name AS (SQL)``; each SQL names its parameter ``%s`` once), such as a batch's
+    conversation rows (``bot.dispatch.conversation_ctes``)."""
+    names = tuple(_CLAIMED_COLUMNS)
+    prefix = ", ".join(f"w{index} AS ({sql})" for index, (sql, _) in enumerate(ctes))
+    statement = _claimed_many_sql(names, ("WITH " + prefix + " ") if prefix else "")
+    cursor = driver_cursor(session.connection())
+    cursor.execute(statement, (*(param for _, param in ctes), recordset_json([{k: row[k] for k in names} for row in rows])))
+    # RETURNING promises no order: match by retry key (a new UUID per row)
+    ids = {key: pk for pk, key in cursor.fetchall()}
+    return [_claimed(ids[row["retry_key"]], row) for row in rows]
+
+
+@functools.cache
+def _claimed_many_sql(columns: tuple[str, ...], prefix: str) -> str:
+    return prefix + recordset_insert(_OUTBOX.name, columns, suffix="RETURNING id, retry_key")
 
 
 def outbox_values(

@@ -27,14 +27,24 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.answers import Kept
 from bot.dispatch import (
     CONTEXT_COLUMNS,
+    ConversationRow,
     context_join,
+    conversation_ctes,
     conversation_upsert,
     forget_context,
     prefetch_context,
     take_deferred_conversation,
 )
 from bot.line_client import MAX_MESSAGES, EncodedMessages
-from bot.outbox import CLAIMED_INSERT, Claimed, Sender, SentMarks, enqueue_claimed
+from bot.outbox import (
+    CLAIMED_INSERT,
+    Claimed,
+    Sender,
+    SentMarks,
+    claimed_values,
+    enqueue_claimed,
+    enqueue_claimed_many,
+)
 from ita_core.fastsql import Prepared
 from ita_core.models import WebhookEvent
 
@@ -328,9 +338,15 @@ class EventProcessor:
         self, session: Session, claims: list[_Claim], answers: list[Claimed], gate: AbstractContextManager[Any]
     ) -> bool:
         """Handle claimed events in order in one transaction and commit; False (all rolled back) when
-        any of them failed."""
+        any of them failed.
+
+        On PostgreSQL the answers' outbox rows and the chats' conversation rows are held and written
+        together, one statement for the batch (``enqueue_claimed_many``), or for the events before
+        one whose sender or chat an earlier one had: its handler reads them first.
+        """
         written: list[Claimed] = []
         seen: set[str | None] = set()  # senders and chats an earlier event of the batch may have changed
+        held = _Held()
         try:
             for claim in claims:
                 chat_id = claim.event.chat_id
@@ -338,6 +354,7 @@ class EventProcessor:
                     prefetch_context(session, claim.user_id, chat_id, claim.context)
                 else:  # read afresh: an earlier event's handler may have written them in this transaction
                     forget_context(session)
+                    written.extend(held.write(session))
                 seen.update((claim.user_id, chat_id))
                 event: dict[str, Any] = json.loads(claim.event.payload)
                 now = self.clock()
@@ -345,7 +362,14 @@ class EventProcessor:
                     messages = self.handler(session, event, now)
                 if not session.in_transaction():  # the dispatcher rolled back a failed handler: the batch with it
                     return False
-                written.extend(self._enqueue(session, claim, messages, now))
+                if self._prefetch:
+                    held.rows.extend(claimed_values(**fields) for fields in _answer_fields(claim, messages, now))
+                    remembered = take_deferred_conversation(session)
+                    if remembered is not None:
+                        held.conversations.append(remembered)
+                else:
+                    written.extend(self._enqueue(session, claim, messages, now))
+            written.extend(held.write(session))
             session.commit()
         except Exception:
             session.rollback()
@@ -355,32 +379,13 @@ class EventProcessor:
         return True
 
     def _enqueue(self, session: Session, claim: _Claim, messages: list[dict[str, Any]], now: datetime) -> list[Claimed]:
-        """Write an event's answer to the outbox in the session's transaction, already claimed for
-        sending (``sending``: this worker sends it once committed); 5 messages per request, the
-        first replied with the event's reply token, the rest pushed."""
+        """Write an event's answer to the outbox in the session's transaction (``_answer_fields``),
+        already claimed for sending (``sending``: this worker sends it once committed); on PostgreSQL
+        the first row in the same statement as the chat's deferred conversation row."""
         written: list[Claimed] = []
-        if not messages:
-            return written
-        claimed = claim.event
-        target = [claimed.chat_id] if claimed.chat_id else []
-        kind = "reply" if claimed.reply_token else "push"
-        encoded = messages.text if isinstance(messages, Kept) and len(messages) <= MAX_MESSAGES else None
-        for chunk in _chunks(messages, MAX_MESSAGES):
+        for fields in _answer_fields(claim, messages, now):
             insert, extra = self._with_conversation(session) if not written else (None, None)
-            written.append(
-                enqueue_claimed(
-                    session,
-                    insert=insert,
-                    extra=extra,
-                    kind=kind,
-                    messages=chunk if encoded is None else EncodedMessages(encoded),
-                    now=now,
-                    reply_token=claimed.reply_token if kind == "reply" and not written else None,
-                    recipients=target,
-                    event_id=claim.pk,
-                )
-            )
-            kind = "push"  # a reply token serves one request; the rest is pushed
+            written.append(enqueue_claimed(session, insert=insert, extra=extra, **fields))
         return written
 
     def _with_conversation(self, session: Session) -> tuple[Prepared | None, dict[str, Any] | None]:
@@ -417,6 +422,45 @@ class EventProcessor:
     ) -> int:
         """Handle whatever is waiting; returns how many events were handled."""
         return sum(1 for pk in self.pending_ids(limit) if self.process(pk, gate, marks))
+
+
+def _answer_fields(claim: _Claim, messages: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """The outbox rows (``outbox_values``' arguments) of an event's answer: 5 messages per request,
+    the first replied with the event's reply token, the rest pushed."""
+    claimed = claim.event
+    target = [claimed.chat_id] if claimed.chat_id else []
+    kind = "reply" if claimed.reply_token else "push"
+    encoded = messages.text if isinstance(messages, Kept) and len(messages) <= MAX_MESSAGES else None
+    rows: list[dict[str, Any]] = []
+    for chunk in _chunks(messages, MAX_MESSAGES):
+        rows.append(
+            {
+                "kind": kind,
+                "messages": chunk if encoded is None else EncodedMessages(encoded),
+                "now": now,
+                "reply_token": claimed.reply_token if kind == "reply" and not rows else None,
+                "recipients": target,
+                "event_id": claim.pk,
+            }
+        )
+        kind = "push"  # a reply token serves one request; the rest is pushed
+    return rows
+
+
+class _Held:
+    """PostgreSQL: a batch's answer rows (``claimed_values``) and conversation rows not written yet."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+        self.conversations: list[ConversationRow] = []
+
+    def write(self, session: Session) -> list[Claimed]:
+        """Write what is held, one statement; the answers written, in order."""
+        if not self.rows and not self.conversations:
+            return []
+        written = enqueue_claimed_many(session, self.rows, conversation_ctes(self.conversations))
+        self.rows, self.conversations = [], []
+        return written
 
 
 def _chunks(messages: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:

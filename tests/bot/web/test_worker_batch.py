@@ -135,3 +135,30 @@ def test_a_claim_takes_no_more_events_than_asked(make_live_app: Callable[..., Li
     assert live.deliver(*events).status == 200
     assert [handle_all(live, batch) for batch in (1, 2, 8, 1)] == [1, 2, 2, 0]
     assert statuses(live, events) == [("done", 1)] * 5
+
+
+def test_a_batch_keeps_each_chats_question_for_its_follow_up(make_live_app: Callable[..., LiveApp]) -> None:
+    # Two registered people ask in one batch (on PostgreSQL their answers and conversation rows are
+    # written together, one statement); each one's follow-up, in the next batch, continues their own.
+    live = make_live_app(ITA_WORKER_THREADS="0")
+    people = [linesim.user_source(linesim.user_id()) for _ in range(2)]
+    with unit_of_work(live.app.extensions["ita"].session_factory) as session:
+        codes = [create_invite(session, "SAO-CHIANGPHIN", "official", datetime.now(UTC)).code for _ in people]
+    registrations = [linesim.text_event(person, f"ลงทะเบียน {code}") for person, code in zip(people, codes, strict=True)]
+    assert live.deliver(*registrations).status == 200
+    assert handle_all(live, batch=8) == 2
+    questions = [linesim.text_event(people[0], "คะแนนตัวชี้วัดที่ 9"), linesim.text_event(people[1], "คะแนนรวม")]
+    assert live.deliver(*questions).status == 200
+    assert handle_all(live, batch=8) == 2
+    with live.app.extensions["ita"].session_factory() as session:
+        kept = {chat: session.get(Conversation, chat) for chat in (p["userId"] for p in people)}
+        assert {chat: row.intent for chat, row in kept.items() if row} == {
+            people[0]["userId"]: "indicator_score", people[1]["userId"]: "overall_score"}
+    follow_ups = [linesim.text_event(person, "แล้วปีที่แล้วล่ะ") for person in people]
+    assert live.deliver(*follow_ups).status == 200
+    assert handle_all(live, batch=8) == 2
+    first, second = ([m.get("altText") for m in live.replies_to(event)] for event in follow_ups)
+    assert first == ["ITA 2567 อบต.เชียงพิณ ตัวชี้วัดที่ 9 การเปิดเผยข้อมูล: 79.29 คะแนน"]  # indicator 9, the year before
+    assert second[0].startswith("ITA 2567 อบต.เชียงพิณ: 95.16 คะแนน")  # the overall score, the year before
+    assert replies_per_token(live, [*registrations, *questions, *follow_ups]) == {
+        e["replyToken"]: 1 for e in [*registrations, *questions, *follow_ups]}
