@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Dialect, Engine, Table
 from sqlalchemy.orm import Session
 
 from ita_core.db import begin_sqlite_transaction
-from ita_core.fastsql import recordset_insert, recordset_json
+from ita_core.fastsql import drop_cursor, kept_cursor, recordset_insert, recordset_json
 from ita_core.models import WebhookEvent
 
 log = logging.getLogger(__name__)
@@ -53,13 +53,18 @@ def parse_webhook_body(body: bytes) -> list[dict[str, Any]]:
     return events
 
 
-def event_row(event: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """The stored form of one event."""
-    payload = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+def event_row(event: dict[str, Any], now: datetime, *, nested: bool = False) -> dict[str, Any]:
+    """The stored form of one event.
+
+    ``nested``: the payload is left as the event itself, for PostgreSQL's recordset INSERT
+    (``_insert``), which stores the JSON text of a nested object exactly as written: the same text
+    as ``payload_text``, encoded once with the rest of the batch instead of twice.
+    """
+    payload: Any = event if nested else payload_text(event)
     event_id = event.get("webhookEventId")
     if not isinstance(event_id, str) or not event_id:
         # Very old events lack an id: the payload itself identifies them.
-        event_id = "sha256:" + hashlib.sha256(payload.encode()).hexdigest()[:56]
+        event_id = "sha256:" + hashlib.sha256(payload_text(event).encode()).hexdigest()[:56]
     source = event.get("source") if isinstance(event.get("source"), dict) else {}
     assert isinstance(source, dict)
     user_id = source.get("userId")
@@ -83,6 +88,11 @@ def event_row(event: dict[str, Any], now: datetime) -> dict[str, Any]:
     }
 
 
+def payload_text(event: dict[str, Any]) -> str:
+    """The stored payload of an event: its compact JSON."""
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+
+
 def insert_rows(connection: Connection, rows: Sequence[dict[str, Any]]) -> list[int | None]:
     """Insert stored-form rows (``event_row``) in the connection's transaction, skipping ids already stored.
 
@@ -98,28 +108,37 @@ def _insert(dialect: Dialect, dbapi_connection: Any, rows: Sequence[dict[str, An
     if not rows:
         return []
     columns = tuple(rows[0])
+    if dialect.name == "postgresql":
+        # All rows as one JSON parameter (``ita_core.fastsql.recordset_insert``): one round trip, on
+        # the cursor kept on the connection (no new driver cursor per batch).
+        cursor = kept_cursor(dbapi_connection)
+        try:
+            cursor.execute(_pg_insert_sql(columns), (recordset_json(rows),))
+            returned = cursor.fetchall()
+        except BaseException:
+            drop_cursor(dbapi_connection)
+            raise
+        # RETURNING yields only the rows really inserted, in no promised order: match by event id.
+        inserted: dict[str, int] = {}
+        for pk, event_id in returned:
+            inserted.setdefault(event_id, pk)
+        return [inserted.pop(row["event_id"], None) for row in rows]
+    if dialect.name != "sqlite":
+        raise NotImplementedError(f"webhook intake supports SQLite and PostgreSQL, not {dialect.name}")
+    # One statement per row (SQLite runs in process: no round trips), values converted by the columns'
+    # own SQLAlchemy types so they are stored exactly as the ORM stores them.
+    sql, converters = _sqlite_insert(dialect, columns)
     cursor = dbapi_connection.cursor()
     try:
-        if dialect.name == "postgresql":
-            # All rows as one JSON parameter (``ita_core.fastsql.recordset_insert``): one round trip.
-            cursor.execute(_pg_insert_sql(columns), (recordset_json(rows),))
-            # RETURNING yields only the rows really inserted, in no promised order: match by event id.
-            inserted: dict[str, int] = {}
-            for pk, event_id in cursor.fetchall():
-                inserted.setdefault(event_id, pk)
-            return [inserted.pop(row["event_id"], None) for row in rows]
-        if dialect.name == "sqlite":
-            # One statement per row (SQLite runs in process: no round trips), values converted by the
-            # columns' own SQLAlchemy types so they are stored exactly as the ORM stores them.
-            sql, converters = _sqlite_insert(dialect, columns)
-            ids: list[int | None] = []
-            for row in rows:
-                cursor.execute(sql, [row[name] if convert is None else convert(row[name])
-                                     for name, convert in zip(columns, converters, strict=True)])
-                found = cursor.fetchone()
-                ids.append(found[0] if found else None)
-            return ids
-        raise NotImplementedError(f"webhook intake supports SQLite and PostgreSQL, not {dialect.name}")
+        ids: list[int | None] = []
+        for row in rows:
+            if not isinstance(row["payload"], str):
+                row = {**row, "payload": payload_text(row["payload"])}
+            cursor.execute(sql, [row[name] if convert is None else convert(row[name])
+                                 for name, convert in zip(columns, converters, strict=True)])
+            found = cursor.fetchone()
+            ids.append(found[0] if found else None)
+        return ids
     finally:
         cursor.close()
 
@@ -192,12 +211,13 @@ class IntakeWriter:
         self._queue: deque[_Job] = deque()
         self._committing = False
         self._raw: Any = None  # the pooled connection batches are stored through, once opened
+        self._nested = engine.dialect.name == "postgresql"  # payloads encoded once (``event_row``)
 
     def store(self, events: Sequence[dict[str, Any]], now: datetime) -> list[int]:
         """Store events durably, skipping ids already stored; the ids of the rows inserted now."""
         if not events:
             return []
-        job = _Job([event_row(e, now) for e in events])
+        job = _Job([event_row(e, now, nested=self._nested) for e in events])
         with self._lock:
             self._queue.append(job)
             lead = not self._committing

@@ -83,8 +83,7 @@ class Prepared:
             cursor.execute(entry.sql, [values[name] for name in entry.positions] if entry.positions is not None else values)
             rows = list(cursor.fetchall()) if entry.returns_rows else []
         except BaseException:
-            dbapi.info.pop(_CURSOR, None)  # a fresh one next time, whatever state this one is in
-            cursor.close()
+            drop_cursor(dbapi)  # a fresh one next time, whatever state this one is in
             raise
         results = entry.results
         if results is None:
@@ -125,8 +124,20 @@ def _json_value(value: object) -> str:
 
 def driver_cursor(connection: Connection) -> Any:
     """The driver cursor ``Prepared`` keeps on ``connection``'s DBAPI connection (made when missing)."""
-    dbapi = connection.connection
+    return kept_cursor(connection.connection)
+
+
+def kept_cursor(dbapi: Any) -> Any:
+    """The driver cursor kept on a pooled DBAPI connection (made when missing); whoever gets an error
+    from it calls ``drop_cursor``."""
     cursor = dbapi.info.get(_CURSOR)
     if cursor is None:
         cursor = dbapi.info[_CURSOR] = dbapi.cursor()
     return cursor
+
+
+def drop_cursor(dbapi: Any) -> None:
+    """Close the kept cursor (after an error: whatever state it is in, the next one is new)."""
+    cursor = dbapi.info.pop(_CURSOR, None)
+    if cursor is not None:
+        cursor.close()
