@@ -102,6 +102,22 @@ def test_worker_once_answers_what_is_waiting(
     assert rows(demo_engine, events) == [("done", 1)] * 5
 
 
+def test_worker_compiles_the_templates_before_the_first_event(
+    demo_engine: Engine, database_url: str, fake_line: FakeLine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from bot.views.render import environment, warm
+
+    templates = environment()
+    templates.cache.clear()  # as in a new process
+    for name, value in (("DATABASE_URL", database_url), ("LINE_CHANNEL_ACCESS_TOKEN", TOKEN),
+                        ("LINE_API_BASE_URL", fake_line.base_url)):  # fmt: skip
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["worker", "--once"], catch_exceptions=False)  # nothing is waiting
+    assert result.exit_code == 0, result.output
+    assert len(templates.cache) == warm() > 0
+
+
 def test_worker_processes_side_by_side_answer_each_event_once(
     demo_engine: Engine, database_url: str, fake_line: FakeLine, tmp_path: Path
 ) -> None:
