@@ -244,3 +244,47 @@ def test_postgresql_writes_the_answer_and_the_conversation_row_in_one_statement(
         assert row is not None and (row.intent, row.updated_at) == ("trend", NOW)
         answer = session.get(OutboxMessage, claimed.outbox_id)
         assert answer is not None and answer.status == "sending" and answer.reply_token == "r" * 32
+
+
+def test_postgresql_writes_a_batchs_answers_and_conversation_rows_in_one_statement(db: Engine, backend: str) -> None:
+    # What a worker's batch holds (``bot.worker._Held``): answer rows and conversation rows of
+    # different chats, with different sets of columns, written by ``enqueue_claimed_many``.
+    if backend != "postgresql":
+        pytest.skip("SQLite writes each answer as it is made (in process: no round trip to save)")
+    from bot.dispatch import _conversation_row, conversation_ctes
+    from bot.line_client import EncodedMessages
+    from bot.outbox import claimed_values, enqueue_claimed_many
+    from ita_core.models import OutboxMessage
+
+    factory = make_session_factory(db)
+    first, second, third = ("U" + digit * 32 for digit in "678")
+    with unit_of_work(factory) as session:
+        save_conversation(session, second, NOW, intent="trend", slots='{"indicator": 9}', updated_at=NOW)
+    later = NOW + timedelta(minutes=1)
+    texts = ['[{"type":"text","text":"ก \\"1\\""}]', '[{"type":"text","text":"ข"}]']
+    with unit_of_work(factory) as session:
+        rows = [
+            claimed_values(kind="reply", messages=EncodedMessages(text), now=later, reply_token=f"r{n}" * 16,
+                           recipients=[user], event_id=None)
+            for n, (text, user) in enumerate(zip(texts, (first, second), strict=True))
+        ]
+        conversations = [
+            _conversation_row(session, first, later, {"intent": "overall_score", "slots": "{}", "updated_at": later}),
+            _conversation_row(session, second, later, {"awaiting": "progress_note:3:", "awaiting_until": later}),
+            _conversation_row(session, third, later, {"intent": "ranking", "slots": "{}", "updated_at": later}),
+        ]
+        ctes = conversation_ctes(conversations)
+        assert len(ctes) == 2  # one statement per set of columns
+        written = enqueue_claimed_many(session, rows, ctes)
+        assert [claimed.retry_key for claimed in written] == [row["retry_key"] for row in rows]
+    with factory() as session:
+        stored = {row.id: row for row in session.scalars(select(OutboxMessage))}
+        assert [(stored[c.outbox_id].messages, stored[c.outbox_id].status, stored[c.outbox_id].reply_token)
+                for c in written] == [(texts[0], "sending", "r0" * 16), (texts[1], "sending", "r1" * 16)]
+        kept = {row.chat_id: (row.intent, row.slots, row.updated_at, row.awaiting)
+                for row in session.scalars(select(Conversation))}
+        assert kept == {
+            first: ("overall_score", "{}", later, None),
+            second: ("trend", '{"indicator": 9}', NOW, "progress_note:3:"),  # only the columns given change
+            third: ("ranking", "{}", later, None),
+        }
