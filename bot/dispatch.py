@@ -53,6 +53,7 @@ PRIVATE_INTENTS = frozenset({"measures", "my_tasks"})
 # Answers kept against the measures counter (``Dispatcher.run_intent``): a button's action is never kept.
 MEASURE_ANSWERS = frozenset({"measures", "my_tasks"})
 Messages = list[dict[str, Any]]
+Answer = Sequence[dict[str, Any]]  # what the dispatcher answers with: Messages, or a ``bot.answers.Kept``
 
 
 class Match(Protocol):
@@ -201,7 +202,7 @@ def _split_slots(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, A
 
 
 IntentHandler = Callable[[Ctx], Messages]
-EventHandlerFn = Callable[["Dispatcher", Session, dict[str, Any], datetime], Messages]
+EventHandlerFn = Callable[["Dispatcher", Session, dict[str, Any], datetime], Answer]
 
 
 class Dispatcher:
@@ -224,7 +225,7 @@ class Dispatcher:
         self.events = MappingProxyType(dict(events))
         self.replies = replies  # the views module: help, clarify, apology, ...
 
-    def __call__(self, session: Session, event: dict[str, Any], now: datetime) -> Messages:
+    def __call__(self, session: Session, event: dict[str, Any], now: datetime) -> Answer:
         handler = self.events.get(str(event.get("type")))
         if handler is None:
             return []
@@ -252,7 +253,7 @@ class Dispatcher:
             session, now, self.settings, event, intent, full_slots, user, chat_id, in_group, code, state, results, extras
         )
 
-    def run_intent(self, ctx: Ctx) -> Messages:
+    def run_intent(self, ctx: Ctx) -> Answer:
         """Run the intent's handler, mapping expected errors to Thai replies.
 
         Answers about results come from the answer cache when the same question about the same

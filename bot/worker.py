@@ -170,7 +170,7 @@ class _Claim(NamedTuple):
 class EventHandler(Protocol):
     """Turns one stored event into the messages to answer with."""
 
-    def __call__(self, session: Session, event: dict[str, Any], now: datetime) -> list[dict[str, Any]]: ...
+    def __call__(self, session: Session, event: dict[str, Any], now: datetime) -> Sequence[dict[str, Any]]: ...
 
 
 class EventProcessor:
@@ -378,7 +378,7 @@ class EventProcessor:
         answers.extend(written)
         return True
 
-    def _enqueue(self, session: Session, claim: _Claim, messages: list[dict[str, Any]], now: datetime) -> list[Claimed]:
+    def _enqueue(self, session: Session, claim: _Claim, messages: Sequence[dict[str, Any]], now: datetime) -> list[Claimed]:
         """Write an event's answer to the outbox in the session's transaction (``_answer_fields``),
         already claimed for sending (``sending``: this worker sends it once committed); on PostgreSQL
         the first row in the same statement as the chat's deferred conversation row."""
@@ -424,19 +424,24 @@ class EventProcessor:
         return sum(1 for pk in self.pending_ids(limit) if self.process(pk, gate, marks))
 
 
-def _answer_fields(claim: _Claim, messages: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+def _answer_fields(claim: _Claim, messages: Sequence[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
     """The outbox rows (``outbox_values``' arguments) of an event's answer: 5 messages per request,
-    the first replied with the event's reply token, the rest pushed."""
+    the first replied with the event's reply token, the rest pushed. An answer from the answer
+    cache that fits one request is sent as the JSON text it was kept as (never parsed here)."""
     claimed = claim.event
     target = [claimed.chat_id] if claimed.chat_id else []
     kind = "reply" if claimed.reply_token else "push"
-    encoded = messages.text if isinstance(messages, Kept) and len(messages) <= MAX_MESSAGES else None
+    chunks: list[Any]
+    if isinstance(messages, Kept) and 0 < len(messages) <= MAX_MESSAGES:
+        chunks = [EncodedMessages(messages.text)]
+    else:
+        chunks = _chunks(messages, MAX_MESSAGES)
     rows: list[dict[str, Any]] = []
-    for chunk in _chunks(messages, MAX_MESSAGES):
+    for chunk in chunks:
         rows.append(
             {
                 "kind": kind,
-                "messages": chunk if encoded is None else EncodedMessages(encoded),
+                "messages": chunk,
                 "now": now,
                 "reply_token": claimed.reply_token if kind == "reply" and not rows else None,
                 "recipients": target,
@@ -463,8 +468,8 @@ class _Held:
         return written
 
 
-def _chunks(messages: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
-    return [messages[i : i + size] for i in range(0, len(messages), size)]
+def _chunks(messages: Sequence[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
+    return [list(messages[i : i + size]) for i in range(0, len(messages), size)]
 
 
 class WorkerPool:

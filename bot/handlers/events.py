@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.dispatch import Dispatcher, Messages, handle_postback_data, merge_follow_up
+from bot.dispatch import Answer, Dispatcher, Messages, handle_postback_data, merge_follow_up
 from bot.handlers import measures
 from bot.views import messages as views
 from ita_core import accounts
@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 CLARIFY_BELOW = 0.7  # the matcher's own line for "unsure" (docs/nlu.md)
 
 
-def on_message(d: Dispatcher, session: Session, event: dict[str, Any], now: datetime) -> Messages:
+def on_message(d: Dispatcher, session: Session, event: dict[str, Any], now: datetime) -> Answer:
     """A message: text goes through the matcher; anything else gets a short polite reply."""
     message = event.get("message") or {}
     if message.get("type") != "text" or not isinstance(message.get("text"), str):
@@ -50,7 +50,7 @@ def on_message(d: Dispatcher, session: Session, event: dict[str, Any], now: date
     return answer
 
 
-def on_postback(d: Dispatcher, session: Session, event: dict[str, Any], now: datetime) -> Messages:
+def on_postback(d: Dispatcher, session: Session, event: dict[str, Any], now: datetime) -> Answer:
     """A button tap: the data already says the intent and slots, so the matcher is skipped."""
     data = (event.get("postback") or {}).get("data")
     if not isinstance(data, str):

@@ -7,10 +7,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from bot import linesim
-from bot.answers import AnswerCache, answer_key
+from bot.answers import AnswerCache, Kept, answer_key
+from bot.line_client import compact_json
 from ita_core.accounts import create_invite
 from ita_core.db import unit_of_work
 from ita_core.models import Agency, Assessment, Measure
@@ -35,6 +37,20 @@ def test_kept_within_a_generation_and_each_hit_is_a_copy() -> None:
     assert first == second and len(calls) == 1 and (cache.hits, cache.misses) == (1, 1)
     second[0]["text"] = "changed by a caller"
     assert cache.get_or_build(1, "k", build)[0]["text"] == "ก"
+
+
+def test_a_hit_is_its_kept_text_parsed_only_when_read() -> None:
+    cache = AnswerCache(size=8)
+    built = [{"type": "text", "text": "ก \"ข\""}, {"type": "text", "text": "ค"}]
+    calls, build = counting(built)
+    cache.get_or_build(1, "k", build)
+    hit = cache.get_or_build(1, "k", build)
+    assert len(calls) == 1 and isinstance(hit, Kept) and len(hit) == 2
+    assert hit.text == compact_json(built)  # what the worker sends, as it is
+    assert hit._messages is None  # nothing parsed for that
+    assert hit == built and list(hit) == built and hit[1] == built[1] and hit[0:1] == built[:1]
+    with pytest.raises(TypeError):  # not a list: an answer is never re-encoded by accident
+        json.dumps(hit)
 
 
 def test_a_new_generation_empties_it_and_an_older_reader_does_not_refill_it() -> None:

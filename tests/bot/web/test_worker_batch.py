@@ -162,3 +162,19 @@ def test_a_batch_keeps_each_chats_question_for_its_follow_up(make_live_app: Call
     assert second[0].startswith("ITA 2567 อบต.เชียงพิณ: 95.16 คะแนน")  # the overall score, the year before
     assert replies_per_token(live, [*registrations, *questions, *follow_ups]) == {
         e["replyToken"]: 1 for e in [*registrations, *questions, *follow_ups]}
+
+
+def test_a_kept_answer_goes_out_as_its_text_unless_it_needs_more_than_one_request() -> None:
+    from bot.answers import Kept
+    from bot.line_client import EncodedMessages, compact_json
+    from bot.worker import ClaimedEvent, _answer_fields, _Claim
+
+    claim = _Claim(7, ClaimedEvent("{}", "U" + "1" * 32, "r" * 32, "e1", "message"), None, None)
+    now = datetime(2026, 12, 6, tzinfo=UTC)
+    two = [{"type": "text", "text": str(n)} for n in range(2)]
+    [row] = _answer_fields(claim, Kept(compact_json(two), 2), now)
+    assert row["messages"] == EncodedMessages(compact_json(two)) and row["reply_token"] == "r" * 32
+    seven = [{"type": "text", "text": str(n)} for n in range(7)]
+    first, rest = _answer_fields(claim, Kept(compact_json(seven), 7), now)  # LINE takes 5 per request
+    assert (first["kind"], first["messages"], first["reply_token"]) == ("reply", seven[:5], "r" * 32)
+    assert (rest["kind"], rest["messages"], rest["reply_token"]) == ("push", seven[5:], None)
