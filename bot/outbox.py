@@ -118,19 +118,18 @@ def enqueue_claimed_many(
     trip, in order. ``ctes``: (SQL, its JSON parameter) of data-modifying statements run in the same
     one (``WITH name AS (SQL)``; each SQL names its parameter ``%s`` once), such as a batch's
     conversation rows (``bot.dispatch.conversation_ctes``)."""
-    names = tuple(_CLAIMED_COLUMNS)
     prefix = ", ".join(f"w{index} AS ({sql})" for index, (sql, _) in enumerate(ctes))
-    statement = _claimed_many_sql(names, ("WITH " + prefix + " ") if prefix else "")
+    statement = _claimed_many_sql(("WITH " + prefix + " ") if prefix else "")
     cursor = driver_cursor(session.connection())
-    cursor.execute(statement, (*(param for _, param in ctes), recordset_json([{k: row[k] for k in names} for row in rows])))
+    cursor.execute(statement, (*(param for _, param in ctes), recordset_json(rows)))
     # RETURNING promises no order: match by retry key (a new UUID per row)
     ids = {key: pk for pk, key in cursor.fetchall()}
     return [_claimed(ids[row["retry_key"]], row) for row in rows]
 
 
 @functools.cache
-def _claimed_many_sql(columns: tuple[str, ...], prefix: str) -> str:
-    return prefix + recordset_insert(_OUTBOX.name, columns, suffix="RETURNING id, retry_key")
+def _claimed_many_sql(prefix: str) -> str:
+    return prefix + recordset_insert(_OUTBOX.name, tuple(_CLAIMED_COLUMNS), suffix="RETURNING id, retry_key")
 
 
 def outbox_values(

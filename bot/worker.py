@@ -191,7 +191,9 @@ class EventProcessor:
         self.handler = handler
         self.sender = sender
         self.clock = clock
-        self._prefetch = engine.dialect.name == "postgresql"  # a CTE can hold an UPDATE ... RETURNING
+        # PostgreSQL: the claim reads the context in the same statement (a CTE can hold an UPDATE ...
+        # RETURNING), and answers are written with their conversation rows (round trips to save)
+        self._postgresql = engine.dialect.name == "postgresql"
 
     def _claim(self, session: Session, event_pk: int | None, batch: int = 1) -> list[_Claim]:
         """Claim in the session's transaction (marked done, see ``_CLAIM``) the event ``event_pk``, or
@@ -207,7 +209,7 @@ class EventProcessor:
         else:
             params["batch"] = batch
         connection = session.connection()
-        if not self._prefetch:
+        if not self._postgresql:
             rows = (_FAST_CLAIM if event_pk is not None else _FAST_CLAIM_NEXT).execute(connection, params)
             claims = [_Claim(row[0], ClaimedEvent(*row[1:]), None, None) for row in rows]
         else:
@@ -362,7 +364,7 @@ class EventProcessor:
                     messages = self.handler(session, event, now)
                 if not session.in_transaction():  # the dispatcher rolled back a failed handler: the batch with it
                     return False
-                if self._prefetch:
+                if self._postgresql:
                     held.rows.extend(claimed_values(**fields) for fields in _answer_fields(claim, messages, now))
                     remembered = take_deferred_conversation(session)
                     if remembered is not None:
@@ -393,7 +395,7 @@ class EventProcessor:
         conversation row the dispatcher deferred (``bot.dispatch.defer_conversation``), and its
         parameters for the conversation; (None, None) when there is none, or on SQLite (in process:
         no round trip to save; the deferred row is written when the session commits)."""
-        remembered = take_deferred_conversation(session) if self._prefetch else None
+        remembered = take_deferred_conversation(session) if self._postgresql else None
         if remembered is None:
             return None, None
         row, columns, updated = remembered

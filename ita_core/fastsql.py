@@ -78,7 +78,7 @@ class Prepared:
                 process = processors.get(name)
                 values[name] = value if process is None or value is None else process(value)
         dbapi = connection.connection
-        cursor = driver_cursor(connection)  # one per DBAPI connection, kept: no new driver cursor per statement
+        cursor = kept_cursor(dbapi)  # one per DBAPI connection, kept: no new driver cursor per statement
         try:
             cursor.execute(entry.sql, [values[name] for name in entry.positions] if entry.positions is not None else values)
             rows = list(cursor.fetchall()) if entry.returns_rows else []
