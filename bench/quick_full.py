@@ -12,6 +12,7 @@ it managed and the CPU each process group spent per event. Nothing is written to
 
     .venv/bin/python -m bench.quick_full --backend postgresql --rates 500,700 --seconds 8
     .venv/bin/python -m bench.quick_full --intake --rates 700,0
+    .venv/bin/python -m bench.quick_full --intake --rates 0 --bare
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rates", default="600", help="comma-separated offered rates per second (0: flat out, --intake)")
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--intake", action="store_true", help="the intake alone: no worker threads, no fake LINE")
+    parser.add_argument("--bare", action="store_true", help="with --intake: the bare app flat out before and after")
     parser.add_argument("--separate", type=int, default=0, help="`ita worker` processes (0: the web processes' threads)")
     parser.add_argument("--worker-threads", type=int, default=4)
     parser.add_argument("--users", type=int, default=600)
@@ -69,7 +71,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     url = fresh_sqlite(OUT / "quick.db") if args.backend == "sqlite" else fresh_pg(args.pg_url)
     engine = prepare_database(url, corpus.users)
     if args.intake:
+        if args.bare:
+            bare(corpus, args.seconds, "bare before")
         intake(url, corpus, rates, args.seconds)
+        if args.bare:
+            bare(corpus, args.seconds, "bare after")
     else:
         full_path(url, corpus, engine, rates, args.seconds, args.separate, args.worker_threads)
     engine.dispose()
@@ -86,6 +92,16 @@ def intake(url: str, corpus: Corpus, rates: list[float], seconds: float) -> None
             result = run_wrk(f"at {rate:.0f}/s" if rate else "flat out", port, corpus.files[f"run{index}"], seconds,
                              rate=rate, **WRK)
             print("  CPU per request, µs: " + per_unit(result.cpu, result.rps, 1e6), flush=True)
+
+
+def bare(corpus: Corpus, seconds: float, label: str) -> None:
+    """The bare app (``bench.bare_app``) flat out, under the same gunicorn settings."""
+    port = free_port()
+    with running(gunicorn_command("bench.bare_app:create_app()", port), base_env(), "quick-bare.log",
+                 f"http://127.0.0.1:{port}/healthz"):
+        run_wrk("bare warm-up", port, corpus.files["warm"], 2, **WRK)
+        result = run_wrk(label, port, corpus.files["run0"], seconds, **WRK)
+        print("  CPU per request, µs: " + per_unit(result.cpu, result.rps, 1e6), flush=True)
 
 
 def full_path(
