@@ -340,11 +340,11 @@ def _conversation_row(
     return row, tuple(sorted(row)), tuple(sorted(values))
 
 
-def conversation_upsert(dialect: str, columns: tuple[str, ...], updated: tuple[str, ...], prefix: str = "") -> Insert:
+def conversation_upsert(dialect: str, columns: tuple[str, ...], updated: tuple[str, ...]) -> Insert:
     """``INSERT … ON CONFLICT (chat_id) DO UPDATE`` of ``updated``, each column's value the parameter
-    ``prefix`` + its name."""
+    of its name."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(_CONVERSATIONS).values({name: bindparam(prefix + name) for name in columns})
+    stmt = insert(_CONVERSATIONS).values({name: bindparam(name) for name in columns})
     return stmt.on_conflict_do_update(index_elements=["chat_id"], set_={name: stmt.excluded[name] for name in updated})
 
 

@@ -71,22 +71,17 @@ class Claimed:
     render: str | None = None
 
 
-def enqueue_claimed(
-    session: Session, *, insert: Prepared | None = None, extra: Mapping[str, Any] | None = None, **fields: Any
-) -> Claimed:
+def enqueue_claimed(session: Session, **fields: Any) -> Claimed:
     """``enqueue`` as one Core INSERT, for a row this process sends right after its transaction commits.
 
     For the hot path (a reply per webhook event): no ORM object, no unit-of-work flush.
 
     The row is written already ``sending`` (attempt 1, leased), so delivery needs no claim of its
     own: a crash before the call leaves it as a crash during the call does (a reply is then not
-    sent again, a push is, with its retry key). Takes the keyword arguments of ``outbox_values``;
-    ``insert`` is a statement that inserts the row as ``CLAIMED_INSERT`` does and does more in the
-    same round trip, with ``extra`` parameters of its own.
+    sent again, a push is, with its retry key). Takes the keyword arguments of ``outbox_values``.
     """
     values = claimed_values(**fields)
-    statement = _FAST_INSERT if insert is None else insert
-    pk: int = statement.execute(session.connection(), {**values, **extra} if extra else values)[0][0]
+    pk: int = _FAST_INSERT.execute(session.connection(), values)[0][0]
     return _claimed(pk, values)
 
 
@@ -197,8 +192,8 @@ _MARK_SENT = (
 # The INSERT ``enqueue_claimed`` runs, a parameter per column ``outbox_values`` gives, returning the
 # new row's id; ``Insert.add_cte`` extends it into a statement that does more in the same round trip.
 _CLAIMED_COLUMNS = outbox_values(kind="reply", messages=EncodedMessages("[]"), now=datetime.min)  # its keys
-CLAIMED_INSERT = insert(_OUTBOX).values({name: bindparam(name) for name in _CLAIMED_COLUMNS}).returning(_OUTBOX.c.id)
-_FAST_INSERT, _FAST_MARK_SENT = Prepared(CLAIMED_INSERT), Prepared(_MARK_SENT)  # a reply per event
+_CLAIMED_INSERT = insert(_OUTBOX).values({name: bindparam(name) for name in _CLAIMED_COLUMNS}).returning(_OUTBOX.c.id)
+_FAST_INSERT, _FAST_MARK_SENT = Prepared(_CLAIMED_INSERT), Prepared(_MARK_SENT)  # a reply per event
 # PostgreSQL: a batch of ``SentMarks`` in one statement (ids and times as two arrays, unnested in step).
 _MARK_SENT_MANY = text(
     "UPDATE outbox SET status = 'sent', last_error = NULL, sent_at = marks.sent_at"

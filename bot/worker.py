@@ -11,7 +11,6 @@ are picked up again by the periodic scan.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import threading
@@ -30,14 +29,12 @@ from bot.dispatch import (
     ConversationRow,
     context_join,
     conversation_ctes,
-    conversation_upsert,
     forget_context,
     prefetch_context,
     take_deferred_conversation,
 )
 from bot.line_client import MAX_MESSAGES, EncodedMessages
 from bot.outbox import (
-    CLAIMED_INSERT,
     Claimed,
     Sender,
     SentMarks,
@@ -136,16 +133,6 @@ _FAST_CLAIM_NEXT = Prepared(_CLAIM_NEXT.returning(*_CLAIMED_COLUMNS))
 _FAST_CLAIM_WITH_CONTEXT = _with_context(_CLAIM)
 _FAST_CLAIM_NEXT_WITH_CONTEXT = _with_context(_CLAIM_NEXT)
 _CONTEXT_AT = len(_CLAIMED_COLUMNS) + 1  # where the context starts in a row of the statements with it
-_CONVERSATION_PREFIX = "conversation_"  # parameters of the conversation row in ``_answer_with_conversation``
-
-
-@functools.cache
-def _answer_with_conversation(columns: tuple[str, ...], updated: tuple[str, ...]) -> Prepared:
-    """PostgreSQL: an answer's outbox row (``CLAIMED_INSERT``) and the chat's conversation row
-    (``conversation_upsert``) in one statement, one round trip: the upsert in a CTE, which runs
-    once whatever the INSERT returns."""
-    upsert = conversation_upsert("postgresql", columns, updated, prefix=_CONVERSATION_PREFIX).cte("remembered")
-    return Prepared(CLAIMED_INSERT.add_cte(upsert))
 
 
 class ClaimedEvent(NamedTuple):
@@ -365,10 +352,7 @@ class EventProcessor:
                 if not session.in_transaction():  # the dispatcher rolled back a failed handler: the batch with it
                     return False
                 if self._postgresql:
-                    held.rows.extend(claimed_values(**fields) for fields in _answer_fields(claim, messages, now))
-                    remembered = take_deferred_conversation(session)
-                    if remembered is not None:
-                        held.conversations.append(remembered)
+                    held.add(session, claim, messages, now)
                 else:
                     written.extend(self._enqueue(session, claim, messages, now))
             written.extend(held.write(session))
@@ -382,24 +366,15 @@ class EventProcessor:
 
     def _enqueue(self, session: Session, claim: _Claim, messages: Sequence[dict[str, Any]], now: datetime) -> list[Claimed]:
         """Write an event's answer to the outbox in the session's transaction (``_answer_fields``),
-        already claimed for sending (``sending``: this worker sends it once committed); on PostgreSQL
-        the first row in the same statement as the chat's deferred conversation row."""
-        written: list[Claimed] = []
-        for fields in _answer_fields(claim, messages, now):
-            insert, extra = self._with_conversation(session) if not written else (None, None)
-            written.append(enqueue_claimed(session, insert=insert, extra=extra, **fields))
-        return written
-
-    def _with_conversation(self, session: Session) -> tuple[Prepared | None, dict[str, Any] | None]:
-        """PostgreSQL: the statement that writes the answer's outbox row together with the chat's
-        conversation row the dispatcher deferred (``bot.dispatch.defer_conversation``), and its
-        parameters for the conversation; (None, None) when there is none, or on SQLite (in process:
-        no round trip to save; the deferred row is written when the session commits)."""
-        remembered = take_deferred_conversation(session) if self._postgresql else None
-        if remembered is None:
-            return None, None
-        row, columns, updated = remembered
-        return _answer_with_conversation(columns, updated), {_CONVERSATION_PREFIX + k: v for k, v in row.items()}
+        already claimed for sending (``sending``: this worker sends it once committed). On PostgreSQL
+        the answer's rows and the chat's deferred conversation row go in one statement, as a batch's
+        do (``_Held``); on SQLite (in process: no round trip to save) row by row, and the deferred
+        conversation row is written when the session commits."""
+        if self._postgresql:
+            held = _Held()
+            held.add(session, claim, messages, now)
+            return held.write(session)
+        return [enqueue_claimed(session, **fields) for fields in _answer_fields(claim, messages, now)]
 
     def _record_failure(self, event_pk: int, exc: Exception) -> None:
         """Count the failed attempt (its claim was rolled back with it); give up after MAX_EVENT_ATTEMPTS."""
@@ -460,6 +435,14 @@ class _Held:
     def __init__(self) -> None:
         self.rows: list[dict[str, Any]] = []
         self.conversations: list[ConversationRow] = []
+
+    def add(self, session: Session, claim: _Claim, messages: Sequence[dict[str, Any]], now: datetime) -> None:
+        """Hold an event's answer rows, and the conversation row its handler deferred
+        (``bot.dispatch.defer_conversation``), taken out of the session."""
+        self.rows.extend(claimed_values(**fields) for fields in _answer_fields(claim, messages, now))
+        remembered = take_deferred_conversation(session)
+        if remembered is not None:
+            self.conversations.append(remembered)
 
     def write(self, session: Session) -> list[Claimed]:
         """Write what is held, one statement; the answers written, in order."""

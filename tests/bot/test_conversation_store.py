@@ -213,37 +213,37 @@ def test_a_deferred_conversation_row_is_written_at_commit_in_order_and_dropped_o
         assert row is not None and row.intent == "ranking" and row.awaiting == "progress:1:"
 
 
-def test_postgresql_writes_the_answer_and_the_conversation_row_in_one_statement(db: Engine, backend: str) -> None:
+def test_postgresql_writes_an_events_answer_and_conversation_row_together(db: Engine, backend: str) -> None:
+    # One event handled alone (``EventProcessor._enqueue``) goes the way a batch does: its answer
+    # rows and the conversation row its handler deferred, in one statement before the commit.
     if backend != "postgresql":
         pytest.skip("SQLite writes the deferred row when the session commits (in process: no round trip to save)")
+    from bot import linesim
     from bot.dispatch import defer_conversation
-    from bot.line_client import EncodedMessages
-    from bot.outbox import enqueue_claimed
-    from bot.worker import _answer_with_conversation
+    from bot.intake import store_events
+    from bot.line_client import LineClient
+    from bot.outbox import Sender
+    from bot.worker import ClaimedEvent, EventProcessor, _Claim
     from ita_core.models import OutboxMessage
 
     factory = make_session_factory(db)
     user = "U" + "5" * 32
-    from bot.line_client import LineClient
-    from bot.outbox import Sender
-    from bot.worker import EventProcessor
-
     processor = EventProcessor(factory, lambda *_: [], Sender(factory, LineClient("http://127.0.0.1:1", None),
                                lambda: NOW), lambda: NOW)
     with unit_of_work(factory) as session:
+        (pk,) = store_events(session, [linesim.text_event(linesim.user_source(user), "แนวโน้ม")], NOW)
+    claim = _Claim(pk, ClaimedEvent("{}", user, "r" * 32, "E1", "message"), user, None)
+    messages = [{"type": "text", "text": f"ข้อความ {n}"} for n in range(7)]  # two requests: reply, then push
+    with unit_of_work(factory) as session:
         defer_conversation(session, user, NOW, intent="trend", slots="{}", updated_at=NOW)
-        insert, extra = processor._with_conversation(session)
-        assert insert is _answer_with_conversation(("chat_id", "intent", "slots", "updated_at"),
-                                                   ("intent", "slots", "updated_at"))
-        claimed = enqueue_claimed(session, insert=insert, extra=extra, kind="reply",
-                                  messages=EncodedMessages('[{"type":"text","text":"ก"}]'), now=NOW,
-                                  reply_token="r" * 32, recipients=[user])
+        written = processor._enqueue(session, claim, messages, NOW)
         assert "ita.conversation" not in session.info  # taken: nothing left to write at commit
-    with factory() as session:
-        row = session.get(Conversation, user)
+        row = session.get(Conversation, user)  # already written, in this transaction
         assert row is not None and (row.intent, row.updated_at) == ("trend", NOW)
-        answer = session.get(OutboxMessage, claimed.outbox_id)
-        assert answer is not None and answer.status == "sending" and answer.reply_token == "r" * 32
+    assert [(c.kind, c.reply_token) for c in written] == [("reply", "r" * 32), ("push", None)]
+    with factory() as session:
+        answers = [session.get(OutboxMessage, c.outbox_id) for c in written]
+        assert [(a.status, a.event_id) for a in answers if a is not None] == [("sending", pk), ("sending", pk)]
 
 
 def test_postgresql_writes_a_batchs_answers_and_conversation_rows_in_one_statement(db: Engine, backend: str) -> None:
