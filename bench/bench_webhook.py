@@ -1265,7 +1265,7 @@ def render_section(runs: Sequence[BackendRun], info: dict[str, str], options: Op
         "The database named in the URL is dropped and recreated (the URL may also come from "
         f"`{PG_ENV}`); SQLite uses `bench/out/webhook/bench.db`. `--backends sqlite` skips PostgreSQL, "
         "`--no-doc` leaves this file alone, `--help` lists the rest. Server logs go to `bench/out/webhook/`. "
-        "A run takes about two minutes per backend.",
+        "A run takes about four and a half minutes per backend, plus half a minute to write the request bodies.",
         "",
     ]
     return "\n".join(lines)
