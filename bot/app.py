@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.intake import IntakeWriter
 from bot.line_client import LineClient
 from bot.outbox import Sender
+from bot.wakeup import Notifier
 from bot.worker import EventHandler, EventProcessor, WorkerPool
 from ita_core.db import make_engine, make_session_factory
 
@@ -91,7 +92,8 @@ def create_app(config: Mapping[str, Any] | Settings | None = None, *, handler: E
     if signature is None:
         log.error("LINE_CHANNEL_SECRET is not set: the webhook refuses every request with 503")
     app.extensions["ita"] = Services(
-        settings, engine, factory, line, signature, processor, pool, IntakeWriter(engine)
+        settings, engine, factory, line, signature, processor, pool,
+        IntakeWriter(engine, notifier=None if pool is not None else Notifier()),  # wakes ``ita worker``s
     )
 
     from bot.web import health, webhook

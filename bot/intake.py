@@ -25,6 +25,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Dialect, Engine, Table
 from sqlalchemy.orm import Session
 
+from bot.wakeup import Notifier
 from ita_core.db import begin_sqlite_transaction
 from ita_core.fastsql import drop_cursor, kept_cursor, recordset_insert, recordset_json
 from ita_core.models import WebhookEvent
@@ -204,9 +205,11 @@ class IntakeWriter:
     again on their own, so one request's failure is never another's.
     """
 
-    def __init__(self, engine: Engine, max_batch: int = 500) -> None:
+    def __init__(self, engine: Engine, max_batch: int = 500, notifier: Notifier | None = None) -> None:
         self.engine = engine
         self.max_batch = max_batch  # rows per transaction
+        # PostgreSQL: tell idle ``ita worker`` processes when new events are stored (``bot.wakeup``)
+        self.notifier = notifier if engine.dialect.name == "postgresql" else None
         self._lock = threading.Lock()
         self._queue: deque[_Job] = deque()
         self._committing = False
@@ -247,6 +250,8 @@ class IntakeWriter:
                     for other in batch:
                         if other is not job:
                             other.wake.release()
+                if self.notifier is not None and self._raw is not None and any(other.ids for other in batch):
+                    self.notifier.notify(self._raw)  # after the others are woken: only this request waits for it
                 if any(other is job for other in batch):
                     return
         finally:

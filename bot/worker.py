@@ -42,6 +42,7 @@ from bot.outbox import (
     enqueue_claimed,
     enqueue_claimed_many,
 )
+from bot.wakeup import Listener
 from ita_core.fastsql import Prepared
 from ita_core.models import WebhookEvent
 
@@ -631,6 +632,7 @@ def run_separately(
     scan: float,
     once: bool,
     say: Callable[[str], None],
+    listener: Listener | None = None,
 ) -> None:
     """``ita worker``: handle events in this process, one at a time, until ``stop`` is set.
 
@@ -638,7 +640,8 @@ def run_separately(
     (``process_next``), on one connection kept from pass to pass, then writes its ``sent`` marks;
     every ``scan`` seconds, even under a steady stream, it also handles events an earlier version
     left ``processing`` and sends pushes that are due. Idle, it looks again after ``interval``
-    seconds. A failed pass is logged and tried again a second later (``once``: it raises).
+    seconds, or at once when ``listener`` (PostgreSQL) hears that new events were stored
+    (``bot.wakeup``). A failed pass is logged and tried again a second later (``once``: it raises).
     """
     marks = SentMarks(processor.factory.kw["bind"])
     kept: Connection | None = None  # as the web processes' threads keep theirs
@@ -676,9 +679,14 @@ def run_separately(
         if once or stop.is_set():
             if kept is not None:
                 kept.close()
+            if listener is not None:
+                listener.close()
             return
         if not handled:
-            stop.wait(interval)
+            if listener is not None:
+                listener.wait(interval, stop)
+            else:
+                stop.wait(interval)
 
 
 def _close_quietly(connection: Connection) -> None:

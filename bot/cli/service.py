@@ -45,7 +45,9 @@ def worker(once: bool, interval: float, scan: float) -> None:
 
     Run web processes with ITA_WORKER_THREADS=0 when this does the work; several may run side by
     side, and with the web processes' threads: each takes the oldest event no one else has, and an
-    event is only ever claimed once. One thread per process: start more processes for more.
+    event is only ever claimed once. One thread per process: start more processes for more. On
+    PostgreSQL an idle worker is woken as soon as such web processes store new events (LISTEN/NOTIFY);
+    --interval is then only the fallback.
     """
     from bot.app import build_handler
     from bot.app import utcnow as clock
@@ -53,17 +55,21 @@ def worker(once: bool, interval: float, scan: float) -> None:
     from bot.line_client import LineClient
     from bot.outbox import Sender
     from bot.views.render import warm
+    from bot.wakeup import Listener
     from bot.worker import EventProcessor, run_separately
     from ita_core.db import make_session_factory
 
     config = settings()
     warm()  # compile the templates now, not while the first people to ask wait (about 0.3 s in all)
-    factory = make_session_factory(engine())
+    bound = engine()
+    factory = make_session_factory(bound)
     line = LineClient(config.line_api_base_url, config.line_channel_access_token)
     processor = EventProcessor(factory, build_handler(config), Sender(factory, line, clock), clock)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    run_separately(processor, stop, interval=interval, scan=scan, once=once, say=click.echo)
+    # PostgreSQL: idle, wait for the web processes' word that events were stored (bot/wakeup.py)
+    listener = Listener(bound) if bound.dialect.name == "postgresql" and not once else None
+    run_separately(processor, stop, interval=interval, scan=scan, once=once, say=click.echo, listener=listener)
 
 
 @click.group("users")
