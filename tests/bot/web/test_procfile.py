@@ -84,6 +84,10 @@ def web(database_url: str, fake_line: FakeLine, tmp_path: Path) -> Iterator[str]
         server.send_signal(signal.SIGTERM)
         try:
             server.wait(30)
+        except subprocess.TimeoutExpired:  # not stopping: take the whole group down, then fail
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(10)
+            raise
         finally:
             log.close()
 
