@@ -59,7 +59,8 @@ def event_row(event: dict[str, Any], now: datetime, *, nested: bool = False) -> 
 
     ``nested``: the payload is left as the event itself, for PostgreSQL's recordset INSERT
     (``_insert``), which stores the JSON text of a nested object exactly as written: the same text
-    as ``payload_text``, encoded once with the rest of the batch instead of twice.
+    as ``payload_text``, encoded once with the rest of the batch instead of twice. PostgreSQL only:
+    SQLite's INSERT takes the payload's text.
     """
     payload: Any = event if nested else payload_text(event)
     event_id = event.get("webhookEventId")
@@ -133,8 +134,6 @@ def _insert(dialect: Dialect, dbapi_connection: Any, rows: Sequence[dict[str, An
     try:
         ids: list[int | None] = []
         for row in rows:
-            if not isinstance(row["payload"], str):
-                row = {**row, "payload": payload_text(row["payload"])}
             cursor.execute(sql, [row[name] if convert is None else convert(row[name])
                                  for name, convert in zip(columns, converters, strict=True)])
             found = cursor.fetchone()

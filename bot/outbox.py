@@ -190,10 +190,10 @@ _MARK_SENT = (
     .values(status="sent", last_error=None, sent_at=bindparam("sent_at"))
 )
 # The INSERT ``enqueue_claimed`` runs, a parameter per column ``outbox_values`` gives, returning the
-# new row's id; ``Insert.add_cte`` extends it into a statement that does more in the same round trip.
+# new row's id (many rows at once: ``enqueue_claimed_many``).
 _CLAIMED_COLUMNS = outbox_values(kind="reply", messages=EncodedMessages("[]"), now=datetime.min)  # its keys
-_CLAIMED_INSERT = insert(_OUTBOX).values({name: bindparam(name) for name in _CLAIMED_COLUMNS}).returning(_OUTBOX.c.id)
-_FAST_INSERT, _FAST_MARK_SENT = Prepared(_CLAIMED_INSERT), Prepared(_MARK_SENT)  # a reply per event
+_FAST_INSERT = Prepared(insert(_OUTBOX).values({name: bindparam(name) for name in _CLAIMED_COLUMNS}).returning(_OUTBOX.c.id))
+_FAST_MARK_SENT = Prepared(_MARK_SENT)  # a reply per event
 # PostgreSQL: a batch of ``SentMarks`` in one statement (ids and times as two arrays, unnested in step).
 _MARK_SENT_MANY = text(
     "UPDATE outbox SET status = 'sent', last_error = NULL, sent_at = marks.sent_at"
