@@ -37,6 +37,20 @@ def test_sqlite_wal_and_foreign_keys(tmp_path: Path) -> None:
     engine.dispose()
 
 
+def test_sqlite_commits_survive_a_power_cut(tmp_path: Path) -> None:
+    # synchronous=FULL (2) on every connection, the webhook intake's raw one included: in WAL mode
+    # NORMAL (1) may lose committed transactions when the OS crashes or the power goes.
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 2
+    raw = engine.raw_connection()
+    try:
+        assert raw.driver_connection.execute("PRAGMA synchronous").fetchone()[0] == 2
+    finally:
+        raw.close()
+    engine.dispose()
+
+
 def test_postgres_urls_normalised() -> None:
     assert normalise_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalise_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
