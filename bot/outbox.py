@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, bindparam, insert, or_, select, text, update
+from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.line_client import EncodedMessages, LineApiError, LineClient, LineNotConfigured, check_count, compact_json
@@ -509,16 +509,27 @@ class Sender:
         return report
 
 
+UNDELIVERED = ("failed", "quota", "unknown")  # what an admin has to look at (``ita outbox``)
+
+
 def failed_messages(session: Session) -> list[OutboxMessage]:
     """Rows that did not get through (failed, quota, unknown), newest first."""
     return list(
         session.scalars(
-            select(OutboxMessage)
-            .where(
-                or_(
-                    OutboxMessage.status == "failed", OutboxMessage.status == "quota", OutboxMessage.status == "unknown"
-                )
-            )
-            .order_by(OutboxMessage.id.desc())
+            select(OutboxMessage).where(OutboxMessage.status.in_(UNDELIVERED)).order_by(OutboxMessage.id.desc())
         )
     )
+
+
+def undelivered_counts(connection: Connection) -> dict[str, int]:
+    """How many rows are in each of the statuses an admin has to look at (0 for none): one indexed
+    query (``ix_outbox_status_next``), cheap enough for every health check."""
+    counts = dict.fromkeys(UNDELIVERED, 0)
+    rows = connection.execute(
+        select(OutboxMessage.status, func.count())
+        .where(OutboxMessage.status.in_(UNDELIVERED))
+        .group_by(OutboxMessage.status)
+    )
+    for status, count in rows:
+        counts[status] = count
+    return counts

@@ -1,4 +1,4 @@
-"""``GET /healthz``: 200 when the database answers, 503 otherwise."""
+"""``GET /healthz``: 200 when the database answers, 503 otherwise; the outbox's undelivered rows for monitoring."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import logging
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.answers import AnswerCache
 from bot.app import services
+from bot.outbox import undelivered_counts
 
 log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
@@ -22,6 +24,11 @@ def healthz() -> ResponseReturnValue:
     try:
         with svc.engine.connect() as conn:
             conn.execute(text("select 1"))
+            try:
+                undelivered: dict[str, int] | None = undelivered_counts(conn)
+            except SQLAlchemyError as exc:  # e.g. no schema yet: the database answers, say what is missing
+                log.warning("health check: outbox unreadable (%s)", type(exc).__name__)
+                undelivered = None
     except Exception as exc:
         log.error("health check: database unavailable (%s)", type(exc).__name__)
         return jsonify(status="error", database="unavailable"), 503
@@ -34,6 +41,10 @@ def healthz() -> ResponseReturnValue:
         worker_threads=svc.pool.threads if svc.pool else 0,
         answer_cache=_stats(getattr(handler, "answers", None)),
         measure_answer_cache=_stats(getattr(handler, "measure_answers", None)),
+        # For monitoring: pushes stop when LINE's monthly quota is used up, until an admin retries
+        # them (``ita outbox retry``); replies are not counted against the quota and go on.
+        line_quota=None if undelivered is None else ("exhausted" if undelivered["quota"] else "ok"),
+        outbox_undelivered=undelivered,
     )
 
 

@@ -242,6 +242,55 @@ def test_healthz(make_live_app: Callable[..., LiveApp]) -> None:
     assert json.loads(response.body)["status"] == "ok"
 
 
+def test_healthz_tells_when_the_monthly_quota_is_used_up(
+    make_live_app: Callable[..., LiveApp], database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from bot.app import utcnow
+    from bot.cli import cli
+    from bot.outbox import Sender, enqueue
+
+    live = make_live_app(load_demo=False, handler=echo_handler([]))
+    before = json.loads(live.get("/healthz").body)
+    assert before["line_quota"] == "ok"
+    assert before["outbox_undelivered"] == {"failed": 0, "quota": 0, "unknown": 0}
+    svc = live.app.extensions["ita"]
+    with svc.session_factory() as session:
+        for n in range(2):
+            enqueue(session, kind="push", messages=[{"type": "text", "text": f"แจ้งเตือน {n}"}], now=utcnow(),
+                    recipients=[linesim.user_id()], purpose="test")
+        session.commit()
+    live.fake.exhaust_quota()
+    sender = Sender(svc.session_factory, svc.line, utcnow)
+    assert sender.deliver_due().quota_exhausted
+    response = live.get("/healthz")
+    assert response.status == 200  # the webhook still works, and replies are not counted against the quota
+    during = json.loads(response.body)
+    assert during["line_quota"] == "exhausted"
+    assert during["outbox_undelivered"] == {"failed": 0, "quota": 1, "unknown": 0}
+    # The admin's way out: a new month (or a bigger plan), then ``ita outbox retry``.
+    live.fake.set_quota(limit=None, used=0, exhausted=False)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    retried = CliRunner().invoke(cli, ["outbox", "retry", "--all"])
+    assert retried.exit_code == 0, retried.output
+    assert sender.deliver_due().sent == 2
+    after = json.loads(live.get("/healthz").body)
+    assert after["line_quota"] == "ok" and after["outbox_undelivered"]["quota"] == 0
+
+
+def test_healthz_before_the_schema_exists(database_url: str) -> None:
+    from bot import create_app
+
+    app = create_app({"DATABASE_URL": database_url, "LINE_CHANNEL_SECRET": "s", "ITA_WORKER_THREADS": "0"},
+                     handler=echo_handler([]))
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 200  # the database answers; `ita db upgrade` has not run yet
+    health = response.get_json()
+    assert health["line_quota"] is None and health["outbox_undelivered"] is None
+    app.extensions["ita"].engine.dispose()
+
+
 def test_healthz_503_when_database_is_down() -> None:
     from bot import create_app
 
