@@ -80,9 +80,10 @@ def _sqlite_on_connect(lock: _WriteLock | None, dbapi_connection: Any, _record: 
         cursor.execute("PRAGMA foreign_keys=ON")
         # FULL: each commit syncs the WAL, so a committed transaction survives a power cut or an OS
         # crash, as on PostgreSQL. NORMAL (WAL mode's usual choice) survives only the application
-        # crashing: a webhook event acknowledged to LINE (which then never redelivers it), or an
-        # answer marked sent, could be lost. Under the webhook's load the sync is shared by the
-        # batch of a group commit and costs no measurable rate (docs/benchmarks.md).
+        # crashing: a webhook event acknowledged to LINE (which then never redelivers it) could be
+        # lost, or a handled event come back and be answered twice. The webhook's group commit
+        # shares one sync among a batch; the full path on SQLite answers some 3-4 % fewer events
+        # a second at its limit (docs/benchmarks.md).
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA busy_timeout=30000")
     finally:
