@@ -15,17 +15,20 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import random
 import resource
+import sqlite3
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib.metadata import version
 from typing import Any
 
-from bench.bench_webhook import OUT, QUESTIONS, fresh_pg, fresh_sqlite, machine
-from bench.common import write_section
+from bench.bench_webhook import OUT, QUESTIONS, fresh_pg, fresh_sqlite
+from bench.common import cpu_and_memory, write_section
 from bot import linesim
 from bot.intake import IntakeWriter
 from bot.wakeup import Notifier
@@ -108,8 +111,9 @@ def run(backend: str, url: str, threads: int, seconds: float, seed: int) -> Run:
     )
 
 
-def render(runs: Sequence[Run], info: dict[str, str], seconds: float) -> str:
+def render(runs: Sequence[Run], seconds: float) -> str:
     """The docs section."""
+    cpu, memory = cpu_and_memory()
     lines = [
         SECTION,
         "",
@@ -117,9 +121,8 @@ def render(runs: Sequence[Run], info: dict[str, str], seconds: float) -> str:
         "PostgreSQL: the database of `--pg-url`, default `ita_bench_writer` on 127.0.0.1, is dropped and "
         "recreated for each run; SQLite: `bench/out/webhook/writer.db`); do not edit by hand.",
         "",
-        f"Machine: {info['CPU'].split(',')[0]}, {os.cpu_count()} cores, {info['RAM']}; Python {info['Python']}; "
-        f"SQLite {info['SQLite']}; psycopg {info['gunicorn / Flask / SQLAlchemy / psycopg'].split(' / ')[-1]}; "
-        f"{info['Date']}.",
+        f"Machine: {cpu}, {os.cpu_count()} cores, {memory}; Python {platform.python_version()}; "
+        f"SQLite {sqlite3.sqlite_version}; psycopg {version('psycopg')}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
         "",
         "`IntakeWriter.store` (the webhook's group commit, as shipped) called with one text event at a "
         f"time from N threads of one process for {seconds:g} s each, no HTTP: what the writer itself costs per "
@@ -168,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                   f"CPU per event {result.user_us:4.0f} + {result.system_us:3.0f} µs, "
                   f"{result.switches:.2f} voluntary switches per event", flush=True)
     if not args.no_doc:
-        write_section(DOC, SECTION, render(runs, machine(), args.seconds))
+        write_section(DOC, SECTION, render(runs, args.seconds))
         print(f"wrote {DOC}")
     return 0
 

@@ -881,6 +881,15 @@ def app_env(url: str, corpus: Corpus, *, worker_threads: int, fake_url: str, tok
     return env
 
 
+def bare_run(label: str, warm: Path, bodies: Path, seconds: float, log_name: str, **wrk_args: Any) -> WrkResult:
+    """The bare app (``bench.bare_app``) under the Procfile's gunicorn settings: warmed up, then flat out."""
+    port = free_port()
+    with running(gunicorn_command("bench.bare_app:create_app()", port), base_env(), log_name,
+                 f"http://127.0.0.1:{port}/healthz"):
+        run_wrk("bare warm-up", port, warm, 2, **wrk_args)
+        return run_wrk(label, port, bodies, seconds, **wrk_args)
+
+
 def bench_backend(backend: str, url: str, corpus: Corpus, options: Options) -> BackendRun:
     """Measure one backend."""
     print(f"{backend}: preparing the database ({len(corpus.users)} registered users)", flush=True)
@@ -892,11 +901,7 @@ def bench_backend(backend: str, url: str, corpus: Corpus, options: Options) -> B
     files = corpus.files
 
     def run_bare(label: str) -> WrkResult:
-        port = free_port()
-        with running(gunicorn_command("bench.bare_app:create_app()", port), base_env(), f"{backend}-bare.log",
-                     f"http://127.0.0.1:{port}/healthz"):
-            run_wrk("bare warm-up", port, files["warm"], 2, **wrk_args)
-            return run_wrk(label, port, files["intake1"], seconds, **wrk_args)
+        return bare_run(label, files["warm"], files["intake1"], seconds, f"{backend}-bare.log", **wrk_args)
 
     bares = [run_bare("bare")]
 

@@ -31,6 +31,7 @@ from bench.bench_webhook import (
     PG_ENV,
     Corpus,
     app_env,
+    bare_run,
     base_env,
     fake_line_command,
     free_port,
@@ -96,12 +97,8 @@ def intake(url: str, corpus: Corpus, rates: list[float], seconds: float) -> None
 
 def bare(corpus: Corpus, seconds: float, label: str) -> None:
     """The bare app (``bench.bare_app``) flat out, under the same gunicorn settings."""
-    port = free_port()
-    with running(gunicorn_command("bench.bare_app:create_app()", port), base_env(), "quick-bare.log",
-                 f"http://127.0.0.1:{port}/healthz"):
-        run_wrk("bare warm-up", port, corpus.files["warm"], 2, **WRK)
-        result = run_wrk(label, port, corpus.files["run0"], seconds, **WRK)
-        print("  CPU per request, µs: " + per_unit(result.cpu, result.rps, 1e6), flush=True)
+    result = bare_run(label, corpus.files["warm"], corpus.files["run0"], seconds, "quick-bare.log", **WRK)
+    print("  CPU per request, µs: " + per_unit(result.cpu, result.rps, 1e6), flush=True)
 
 
 def full_path(

@@ -23,10 +23,11 @@ def healthz() -> ResponseReturnValue:
     svc = services()
     try:
         with svc.engine.connect() as conn:
-            conn.execute(text("select 1"))
-            try:
+            try:  # one round trip: the count is also the proof that the database answers
                 undelivered: dict[str, int] | None = undelivered_counts(conn)
-            except SQLAlchemyError as exc:  # e.g. no schema yet: the database answers, say what is missing
+            except SQLAlchemyError as exc:  # no schema yet, or no database: ask it the plainest question
+                conn.rollback()
+                conn.execute(text("select 1"))  # raises (503 below) when the database does not answer
                 log.warning("health check: outbox unreadable (%s)", type(exc).__name__)
                 undelivered = None
     except Exception as exc:
