@@ -5,6 +5,8 @@ One run, for each backend (fresh database, demo data, registered simulated users
 1. **bare**: ``bench.bare_app`` (Flask answering 200 to ``POST /callback``) under the gunicorn
    settings of the Procfile's ``web:`` line, driven as fast as wrk can; once before the intake
    trials and once after each, and the mean of all is the baseline (the machine may change meanwhile);
+   once, for reference, ``bench.bare_wsgi`` (the same without Flask: the webhook itself is served
+   outside Flask, see ``bot.web.webhook``);
 2. **intake**: the real app with ``ITA_WORKER_THREADS=0`` (verify, parse, store, answer 200), as fast
    as wrk can, in three trials, each between two bare runs: a trial's share is its req/s over the
    mean of the bare runs either side, and the median trial counts (a shared machine has slower
@@ -791,6 +793,7 @@ class BackendRun:
     backend: str
     server: str
     bares: list[WrkResult]  # the bare app: before the first intake trial, then after each
+    bare_wsgi: WrkResult  # for reference: a WSGI app without Flask (``bench.bare_wsgi``), after the first bare run
     intakes: list[WrkResult]  # the intake trials, each between two bare runs
     intakes_stored: list[int]  # events each trial stored
     half: WrkResult
@@ -881,10 +884,12 @@ def app_env(url: str, corpus: Corpus, *, worker_threads: int, fake_url: str, tok
     return env
 
 
-def bare_run(label: str, warm: Path, bodies: Path, seconds: float, log_name: str, **wrk_args: Any) -> WrkResult:
-    """The bare app (``bench.bare_app``) under the Procfile's gunicorn settings: warmed up, then flat out."""
+def bare_run(label: str, warm: Path, bodies: Path, seconds: float, log_name: str, *,
+             app_spec: str = "bench.bare_app:create_app()", **wrk_args: Any) -> WrkResult:
+    """The bare app (``bench.bare_app``, or ``app_spec``) under the Procfile's gunicorn settings: warmed up,
+    then flat out."""
     port = free_port()
-    with running(gunicorn_command("bench.bare_app:create_app()", port), base_env(), log_name,
+    with running(gunicorn_command(app_spec, port), base_env(), log_name,
                  f"http://127.0.0.1:{port}/healthz"):
         run_wrk("bare warm-up", port, warm, 2, **wrk_args)
         return run_wrk(label, port, bodies, seconds, **wrk_args)
@@ -904,6 +909,8 @@ def bench_backend(backend: str, url: str, corpus: Corpus, options: Options) -> B
         return bare_run(label, files["warm"], files["intake1"], seconds, f"{backend}-bare.log", **wrk_args)
 
     bares = [run_bare("bare")]
+    bare_wsgi = bare_run("bare WSGI, no Flask", files["warm"], files["intake1"], seconds, f"{backend}-bare-wsgi.log",
+                         app_spec="bench.bare_wsgi:create_app()", **wrk_args)
 
     fake_port = free_port()
     fake_url = f"http://127.0.0.1:{fake_port}"
@@ -970,8 +977,8 @@ def bench_backend(backend: str, url: str, corpus: Corpus, options: Options) -> B
     log_text = "".join(path.read_text(encoding="utf-8", errors="replace") for path in logs)
     failed = len(re.findall(r"handling event \S+ \(\w+\) failed", log_text))
     return BackendRun(
-        backend, server, bares, intakes, intakes_stored, half, probe, full, separate_probe, separate, slow, backlog,
-        cost, uncached, failed
+        backend, server, bares, bare_wsgi, intakes, intakes_stored, half, probe, full, separate_probe, separate, slow,
+        backlog, cost, uncached, failed
     )
 
 
@@ -1121,9 +1128,17 @@ def render_section(runs: Sequence[BackendRun], info: dict[str, str], options: Op
             "about 7,000 on this class",
         ),
         row(
+            "&nbsp;&nbsp;for reference: a bare WSGI app without Flask (`bench.bare_wsgi`), req/s",
+            [f"{r.bare_wsgi.rps:,.0f}" for r in runs],
+        ),
+        row(
             "intake only (`ITA_WORKER_THREADS=0`), req/s: the median trial (share of the bare runs either side)",
             [f"{r.intake.rps:,.0f} ({r.intake_share:.0%}) {_ok(verdicts(r)['intake'])}" for r in runs],
             "≥ 50 % of bare",
+        ),
+        row(
+            "&nbsp;&nbsp;the median trial as a share of the bare WSGI app (the webhook is served outside Flask)",
+            [f"{r.intake.rps / r.bare_wsgi.rps:.0%}" if r.bare_wsgi.rps else "–" for r in runs],
         ),
         row(
             "&nbsp;&nbsp;each trial: req/s (share of the bare runs either side)",

@@ -91,14 +91,14 @@ def create_app(config: Mapping[str, Any] | Settings | None = None, *, handler: E
     signature = SignatureValidator(settings.line_channel_secret) if settings.line_channel_secret else None
     if signature is None:
         log.error("LINE_CHANNEL_SECRET is not set: the webhook refuses every request with 503")
-    app.extensions["ita"] = Services(
+    svc = app.extensions["ita"] = Services(
         settings, engine, factory, line, signature, processor, pool,
         IntakeWriter(engine, notifier=None if pool is not None else Notifier()),  # wakes ``ita worker``s
     )
 
     from bot.web import health, webhook
 
-    app.register_blueprint(webhook.bp)
+    app.wsgi_app = webhook.mount(app.wsgi_app, svc, utcnow, MAX_BODY)  # type: ignore[method-assign,assignment]
     app.register_blueprint(health.bp)
     if extra.get("ITA_SIMULATOR") == "1":
         from bot.web import simulator

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import logging
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -87,6 +90,69 @@ def test_body_over_one_mebibyte_is_413(make_live_app: Callable[..., LiveApp]) ->
     finally:
         connection.close()
     assert stored_events(live) == 0
+
+
+def test_chunked_bodies_are_read_to_their_end_and_limited(make_live_app: Callable[..., LiveApp]) -> None:
+    calls: list[str] = []
+    live = make_live_app(load_demo=False, handler=echo_handler(calls))
+    host, port = live.url.removeprefix("http://").split(":")
+
+    def post_chunked(body: bytes) -> int:
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        try:
+            headers = {"Content-Type": "application/json", "X-Line-Signature": linesim.sign(live.secret, body)}
+            chunks = (body[i : i + 4096] for i in range(0, len(body), 4096))  # no Content-Length: chunked
+            connection.request("POST", "/callback", body=chunks, headers=headers, encode_chunked=True)
+            return connection.getresponse().status
+        finally:
+            connection.close()
+
+    event = linesim.text_event(linesim.user_source(linesim.user_id()), "แบ่งเป็นก้อน")
+    live.fake.register_reply_token(event["replyToken"])
+    assert post_chunked(linesim.webhook_body(event)) == 200
+    assert live.replies_to(event) == [{"type": "text", "text": "echo แบ่งเป็นก้อน"}]
+    big = linesim.text_event(linesim.user_source(linesim.user_id()), "x" * (1024 * 1024))
+    assert post_chunked(linesim.webhook_body(big)) == 413
+    assert stored_events(live) == 1
+
+
+def test_callback_answers_post_only(make_live_app: Callable[..., LiveApp]) -> None:
+    live = make_live_app(load_demo=False, handler=echo_handler([]))
+    request = urllib.request.Request(live.url + "/callback", method="GET")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 405 and refused.value.headers["Allow"] == "POST"
+    assert stored_events(live) == 0
+
+
+@pytest.mark.parametrize("length", ["abc", "-5"])
+def test_bad_content_length_is_400(length: str) -> None:
+    from bot import create_app
+
+    app = create_app({"DATABASE_URL": "sqlite://", "LINE_CHANNEL_SECRET": "s", "ITA_WORKER_THREADS": "0"},
+                     handler=echo_handler([]))
+    environ = {"PATH_INFO": "/callback", "REQUEST_METHOD": "POST", "CONTENT_LENGTH": length,
+               "wsgi.input": io.BytesIO(b"{}"), "HTTP_X_LINE_SIGNATURE": linesim.sign("s", b"{}")}
+    started: list[str] = []
+    body = b"".join(app.wsgi_app(environ, lambda status, headers: started.append(status)))
+    assert started == ["400 BAD REQUEST"] and body == b"bad Content-Length"
+    app.extensions["ita"].engine.dispose()
+
+
+def test_storing_fails_500_and_logs_no_message_text(tmp_path: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """No schema, so the INSERT fails: 500 (LINE tries again later), the error logged, the text not."""
+    from bot import create_app
+
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}", "LINE_CHANNEL_SECRET": "s",
+                      "ITA_WORKER_THREADS": "0"}, handler=echo_handler([]))
+    body = linesim.webhook_body(linesim.text_event(linesim.user_source(linesim.user_id()), "ข้อความลับ"))
+    with caplog.at_level(logging.INFO):
+        response = app.test_client().post("/callback", data=body,
+                                          headers={"X-Line-Signature": linesim.sign("s", body)})
+    assert response.status_code == 500 and response.data == b"internal error"
+    assert any(r.getMessage() == "webhook failed" and r.exc_info for r in caplog.records)
+    assert "ข้อความลับ" not in caplog.text
+    app.extensions["ita"].engine.dispose()
 
 
 def test_no_channel_secret_is_503(make_live_app: Callable[..., LiveApp]) -> None:
