@@ -118,16 +118,43 @@ def test_urgent_writers_go_first() -> None:
 
     ordinary = threading.Thread(target=wait, args=("ordinary", False))
     ordinary.start()
-    while not gate._cond._waiters:  # type: ignore[attr-defined]
+    while not gate._ordinary:
         threading.Event().wait(0.005)
     urgent = threading.Thread(target=wait, args=("urgent", True))
     urgent.start()
-    while gate._urgent == 0:
+    while not gate._urgent:
         threading.Event().wait(0.005)
     gate.release()
     ordinary.join()
     urgent.join()
     assert order == ["urgent", "ordinary"]
+
+
+def test_gate_is_handed_to_waiters_in_turn_and_a_timed_out_waiter_leaves() -> None:
+    from ita_core.db import _Gate
+
+    gate = _Gate()
+    assert gate.acquire(urgent=False, timeout=1)
+    assert not gate.acquire(urgent=True, timeout=0.05)  # held: times out, and leaves the queue
+    assert not gate._urgent
+    order: list[int] = []
+
+    def wait(n: int) -> None:
+        assert gate.acquire(False, timeout=10)
+        order.append(n)
+        gate.release()
+
+    threads = []
+    for n in range(5):
+        threads.append(threading.Thread(target=wait, args=(n,)))
+        threads[-1].start()
+        while len(gate._ordinary) < n + 1:  # queued in this order
+            threading.Event().wait(0.002)
+    gate.release()
+    for thread in threads:
+        thread.join()
+    assert order == [0, 1, 2, 3, 4]
+    assert gate.acquire(urgent=False, timeout=0)  # free again: taken at once
 
 
 def test_answers_are_compressed_with_lz4_where_the_server_has_it(engine: Engine) -> None:
