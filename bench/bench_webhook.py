@@ -1029,6 +1029,7 @@ def verdicts(run: BackendRun) -> dict[str, bool]:
         "full, ita worker": _sustains(run.separate, run.baseline),
         "ack": run.half.p99 < ACK_P99_MS and run.half.failed == 0,
         "reply": full.reply_p99 < REPLY_P99_MS,
+        "reply, ita worker": run.separate.reply_p99 < REPLY_P99_MS,
         "slow": run.slow.p99 < ACK_P99_MS and run.slow.failed == 0,
     }
 
@@ -1185,10 +1186,11 @@ def render_section(runs: Sequence[BackendRun], info: dict[str, str], options: Op
         row(
             "&nbsp;&nbsp;receipt → reply p50 / p99, ms; ack p50 / p99 meanwhile, ms",
             [
-                f"{r.separate.reply_p50:.0f} / {r.separate.reply_p99:.0f}; "
+                f"{r.separate.reply_p50:.0f} / {r.separate.reply_p99:.0f} {_ok(verdicts(r)['reply, ita worker'])}; "
                 f"{r.separate.load.p50:.1f} / {r.separate.load.p99:.1f}"
                 for r in runs
             ],
+            "reply p99 < 300 ms",
         ),
         row(
             f"&nbsp;&nbsp;CPU during that run, cores ({CPU_HEADING})",
