@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import gc
+import os
+import sqlite3
 import threading
+import time
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, text
@@ -173,3 +178,45 @@ def test_answers_are_compressed_with_lz4_where_the_server_has_it(engine: Engine)
         }
     expected = "l" if has_lz4 else ""
     assert methods == {"outbox.messages": expected, "webhook_events.payload": expected}
+
+
+def test_sqlite_checkpoints_run_in_their_own_thread_not_in_commits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ita_core.db import Checkpointer
+
+    monkeypatch.setattr(Checkpointer, "interval", 0.05)
+    path = tmp_path / "c.db"
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 0
+        conn.execute(text("create table t (x text)"))
+    checkpointer = Checkpointer._running[(os.getpid(), path.resolve())]
+    for _ in range(100):  # some 1,500 pages: past SQLite's auto-checkpoint, which would have run in a commit
+        with engine.begin() as conn:
+            conn.execute(text("insert into t values (:x)"), {"x": os.urandom(30_000).hex()})
+    passes = checkpointer.passes
+    deadline = time.monotonic() + 10
+    while checkpointer.passes < passes + 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    with engine.begin() as conn:  # the WAL was copied in full: this transaction starts it over
+        conn.execute(text("insert into t values ('x')"))
+    raw = sqlite3.connect(path)
+    busy, frames, _copied = raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    raw.close()
+    assert busy == 0 and frames < 20, frames  # without the checkpointer: every page written so far
+    engine.dispose()
+
+
+def test_sqlite_checkpointer_stops_with_the_last_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ita_core.db import Checkpointer
+
+    monkeypatch.setattr(Checkpointer, "interval", 0.02)
+    engine = make_engine(f"sqlite:///{tmp_path / 'gone.db'}")
+    checkpointer = Checkpointer._running[(os.getpid(), (tmp_path / "gone.db").resolve())]
+    assert checkpointer.thread.is_alive()
+    engine.dispose()
+    del engine
+    gc.collect()
+    checkpointer.thread.join(timeout=5)
+    assert not checkpointer.thread.is_alive()
