@@ -138,7 +138,7 @@ class Checkpointer:
 
     _running: ClassVar[dict[tuple[int, Path], Checkpointer]] = {}
     _guard = threading.Lock()
-    interval = 0.5
+    interval = 0.1
 
     def __init__(self, path: Path) -> None:
         self.path = path
