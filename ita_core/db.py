@@ -152,12 +152,13 @@ class Checkpointer:
         key = (os.getpid(), path)
         with cls._guard:
             found = cls._running.get(key)
-            if found is None or not found.thread.is_alive():
+            new = found is None or not found.thread.is_alive()
+            if new:
                 found = cls._running[key] = cls(path)
-                found.engines.add(engine)
+            assert found is not None
+            found.engines.add(engine)  # before the thread starts: it ends when it finds none
+            if new:
                 found.thread.start()
-            else:
-                found.engines.add(engine)
         return found
 
     def _run(self) -> None:

@@ -3,9 +3,9 @@
 Every LINE event comes through this one route, hundreds of requests a second under load, so it is
 answered by a small WSGI handler in front of Flask (``mount``) instead of a Flask view: Flask's
 request context, routing and response objects cost about as much CPU per request as everything
-the intake itself does but the commit (docs/benchmarks.md, "The webhook outside Flask"). Every
-other route (``/healthz``, ``/simulator``) is Flask's as usual. The behaviour is the view's was:
-the same status codes and texts, the same limits, the same log lines.
+the intake itself does but the commit (docs/benchmarks.md, "Eighth session"). Every other route
+(``/healthz``, ``/simulator``) is Flask's as usual. The behaviour is what the view's was: the same
+status codes and texts, the same limits, the same log lines.
 """
 
 from __future__ import annotations
@@ -61,12 +61,9 @@ def read_body(environ: WSGIEnvironment, max_body: int) -> bytes | None:
     stream = environ["wsgi.input"]
     length = environ.get("CONTENT_LENGTH")
     if length:
-        try:
-            size = int(length)
-        except ValueError:
-            size = -1
-        if size < 0:
+        if not (length.isascii() and length.isdigit()):  # not a number, or negative
             raise BadRequest("bad Content-Length")
+        size = int(length)
         if size > max_body:
             return None
         return bytes(stream.read(size))
