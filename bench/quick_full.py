@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import shutil
 import sys
 from collections.abc import Sequence
 
@@ -41,11 +42,13 @@ from bench.bench_webhook import (
     generate,
     gunicorn_command,
     prepare_database,
+    retire_pending,
     run_wrk,
     running,
     workers_running,
 )
 from bot.fakeline import FakeLineClient
+from ita_core.db import make_engine
 
 WRK = {"connections": 32, "threads": 2}
 
@@ -63,6 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--worker-threads", type=int, default=4)
     parser.add_argument("--users", type=int, default=600)
     parser.add_argument("--seed", type=int, default=20261121)
+    parser.add_argument("--sqlite-copy", metavar="FILE", help="SQLite: start from a copy of this database (the webhook "
+                        "benchmark's bench/out/webhook/bench.db after a run, same --users and --seed) instead of an "
+                        "empty one: a file as big as the benchmark's by the time it runs the full path")
     args = parser.parse_args(argv)
     rates = [float(r) for r in args.rates.split(",") if r.strip()]
     OUT.mkdir(parents=True, exist_ok=True)
@@ -70,7 +76,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = {"warm": 9_000 if args.intake else 1_500, **{f"run{i}": per_run for i in range(len(rates))}}
     corpus = generate(secrets.token_hex(16), sizes, args.users, args.seed)
     url = fresh_sqlite(OUT / "quick.db") if args.backend == "sqlite" else fresh_pg(args.pg_url)
-    engine = prepare_database(url, corpus.users)
+    if args.backend == "sqlite" and args.sqlite_copy:
+        shutil.copyfile(args.sqlite_copy, OUT / "quick.db")
+        engine = make_engine(url)
+        print(f"  started from a copy of {args.sqlite_copy} ({retire_pending(engine)} pending events marked done)")
+    else:
+        engine = prepare_database(url, corpus.users)
     if args.intake:
         if args.bare:
             bare(corpus, args.seconds, "bare before")

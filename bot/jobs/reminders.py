@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.outbox import enqueue
+from bot.outbox import enqueue, new_retry_key
 from bot.views import messages as views
 from ita_core.fiscal import local_today
 from ita_core.measures import (
@@ -258,7 +257,7 @@ def run_reminders(
                 "render": "reminder",
                 "recipients": json.dumps([plan.line_user_id]),
                 "messages": json.dumps(payload, ensure_ascii=False),
-                "retry_key": str(uuid.uuid4()),
+                "retry_key": new_retry_key(),
                 "status": "pending",
                 "attempts": 0,
                 "next_attempt_at": now,

@@ -287,3 +287,23 @@ def test_sent_marks_keep_each_rows_own_time(factory: sessionmaker[Session], cloc
         stored = status(factory, row.outbox_id)
         assert (stored.status, stored.sent_at) == ("sent", start + timedelta(seconds=10 * (index + 1)))
     assert status(factory, rows[3].outbox_id).status == "sending"  # not in the batch: untouched
+
+
+def test_retry_keys_are_time_ordered_uuids() -> None:
+    """Version 7: valid for LINE's X-Line-Retry-Key (a UUID), and later keys sort after earlier ones,
+    so the outbox's unique index grows at its end."""
+    import time
+    import uuid
+
+    from bot.outbox import new_retry_key
+
+    keys = []
+    for _ in range(3):
+        keys.append(new_retry_key())
+        time.sleep(0.002)
+    parsed = [uuid.UUID(key) for key in keys]
+    assert [key.version for key in parsed] == [7, 7, 7]
+    assert all(key.variant == uuid.RFC_4122 for key in parsed)
+    assert keys == sorted(keys) and len(set(keys)) == 3
+    assert abs(int(keys[0].replace("-", "")[:12], 16) - time.time() * 1000) < 5_000  # its milliseconds
+    assert len({new_retry_key() for _ in range(1_000)}) == 1_000  # random within a millisecond
