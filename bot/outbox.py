@@ -247,9 +247,11 @@ class SentMarks:
 
     Marking every delivered answer in a transaction of its own costs each chat message a second
     transaction: three more round trips on PostgreSQL, a second turn at SQLite's one write lock. The
-    marks are held here and written together (one executemany in one transaction) once ``max_batch``
-    have gathered or the oldest has waited ``max_delay`` seconds: checked when a mark is added, and by
-    the worker threads when they are idle (``flush_due``) and when they stop (``flush``).
+    marks are held here and written together (one executemany) once ``max_batch`` have gathered or
+    the oldest has waited ``max_delay`` seconds: by a worker in the transaction of the next event it
+    handles (``take_due``, ``write``; held again if that rolls back), so that they take no
+    transaction of their own while events keep coming; else when the worker threads are idle
+    (``flush_due``) and when they stop (``flush``).
 
     A crash before the marks are written leaves those rows ``sending``, exactly as a crash during
     the call to LINE does: a reply then ends ``unknown`` (never sent twice), a push is sent again
@@ -301,27 +303,57 @@ class SentMarks:
     def flush(self, connection: Connection | None = None) -> int:
         """Write every held mark now, in one transaction on ``connection`` (one the caller holds and is
         not using) or on a pooled one; how many were written."""
-        with self._lock:
-            batch, self._held = self._held, []
+        batch = self.take()
         if not batch:
             return 0
         try:
             with _begin(self.engine, connection) as conn:
-                if conn.dialect.name == "postgresql":  # one statement for the batch, not one per row
-                    conn.execute(_MARK_SENT_MANY, {"ids": [m["outbox_id"] for m in batch],
-                                                   "times": [m["sent_at"] for m in batch]})
-                else:  # in process: executemany costs no round trips
-                    conn.execute(_MARK_SENT, batch)
+                self.write(conn, batch)
         except Exception:
             log.exception(
                 "marking %d delivered outbox row(s) sent failed; trying again in %s s", len(batch), self.retry_after
             )
-            with self._lock:
-                self._held[:0] = batch
-                self._due_at, self._failed = self.clock() + self.retry_after, True
+            self.give_back(batch, failed=True)
             return 0
         self._failed = False
         return len(batch)
+
+    def take_due(self) -> list[dict[str, Any]]:
+        """The held marks if they are due (``take``), else none: for a worker to write in the
+        transaction it is about to commit anyway (``write``), instead of one of their own."""
+        return self.take() if self.due() else []
+
+    def take(self) -> list[dict[str, Any]]:
+        """Every held mark, no longer held: the caller writes them (``write``) in its transaction, and
+        gives them back (``give_back``) if that transaction does not commit."""
+        with self._lock:
+            batch, self._held = self._held, []
+        return batch
+
+    def written(self) -> None:
+        """The marks last taken were committed."""
+        self._failed = False
+
+    def give_back(self, batch: list[dict[str, Any]], *, failed: bool = False) -> None:
+        """Hold again marks taken whose transaction did not commit (first, as the oldest); ``failed``:
+        their write failed, so none is due again before ``retry_after``."""
+        if not batch:
+            return
+        with self._lock:
+            self._held[:0] = batch
+            if failed:
+                self._due_at, self._failed = self.clock() + self.retry_after, True
+
+    @staticmethod
+    def write(conn: Connection, batch: list[dict[str, Any]]) -> None:
+        """Mark the rows of ``batch`` sent in ``conn``'s transaction."""
+        if not batch:
+            return
+        if conn.dialect.name == "postgresql":  # one statement for the batch, not one per row
+            conn.execute(_MARK_SENT_MANY, {"ids": [m["outbox_id"] for m in batch],
+                                           "times": [m["sent_at"] for m in batch]})
+        else:  # in process: executemany costs no round trips
+            conn.execute(_MARK_SENT, batch)
 
 
 class Sender:

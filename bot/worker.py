@@ -228,7 +228,8 @@ class EventProcessor:
         events, no transaction open) or else one pooled checkout (with its liveness ping); no
         transaction is open while LINE is called. ``gate`` is held while the handler runs (see
         ``WorkerPool``), not during delivery. With ``marks``, the answers delivered are marked
-        ``sent`` in that batch (written here when it is due), not in a transaction of their own.
+        ``sent`` in that batch, written once due in the transaction of a later event (see
+        ``_handle``), not in one of their own.
         """
         if connection is None:
             with self._engine.connect() as pooled:
@@ -259,11 +260,9 @@ class EventProcessor:
         batch: int,
     ) -> int:
         answers: list[Claimed] = []
-        handled = self._handle(connection, event_pk, answers, gate, batch)
+        handled = self._handle(connection, event_pk, answers, gate, batch, marks)
         for claimed in answers:  # committed: now to LINE (no transaction open meanwhile)
             self.sender.deliver_claimed(claimed, connection=connection, marks=marks)
-        if handled and marks is not None:
-            marks.flush_due(connection)
         return handled
 
     def _handle(
@@ -273,9 +272,15 @@ class EventProcessor:
         answers: list[Claimed],
         gate: AbstractContextManager[Any],
         batch: int = 1,
+        marks: SentMarks | None = None,
     ) -> int:
         """Claim (which marks the events done), handle, write the answers to the outbox, commit: one
         transaction; how many events were handled here, their answers added to ``answers``.
+
+        ``marks`` that are due (``SentMarks.take_due``) are written in the same transaction, and held
+        again if it rolls back: no transaction of their own while the worker has events to handle
+        (on SQLite one turn less at the write lock, on PostgreSQL a BEGIN and a COMMIT less). A
+        look that finds no event commits them instead of rolling back.
 
         ``event_pk`` None: the oldest pending events, up to ``batch`` (``process_next``).
 
@@ -291,21 +296,45 @@ class EventProcessor:
         with self.factory(bind=connection) as session:
             claims = self._claim(session, event_pk, batch)
             if not claims:
-                session.rollback()
+                self._commit_marks(session, marks)
                 return 0
             if len(claims) == 1:
-                return int(self._handle_one(session, claims[0], answers, gate))
-            if self._handle_batch(session, claims, answers, gate):
+                return int(self._handle_one(session, claims[0], answers, gate, marks))
+            if self._handle_batch(session, claims, answers, gate, marks):
                 return len(claims)
         log.info("a batch of %d events was rolled back; handling them one at a time", len(claims))
-        return sum(self._handle(connection, claim.pk, answers, gate) for claim in claims)
+        return sum(self._handle(connection, claim.pk, answers, gate, 1, marks) for claim in claims)
 
-    def _handle_one(self, session: Session, claim: _Claim, answers: list[Claimed], gate: AbstractContextManager[Any]) -> bool:
+    @staticmethod
+    def _commit_marks(session: Session, marks: SentMarks | None) -> None:
+        """End a transaction that claimed nothing: commit the due ``marks`` in it, or roll it back."""
+        if marks is None or not (taken := marks.take_due()):
+            session.rollback()
+            return
+        try:
+            SentMarks.write(session.connection(), taken)
+            session.commit()
+        except Exception:
+            session.rollback()
+            log.exception("marking %d delivered outbox row(s) sent failed", len(taken))
+            marks.give_back(taken, failed=True)
+            return
+        marks.written()
+
+    def _handle_one(
+        self,
+        session: Session,
+        claim: _Claim,
+        answers: list[Claimed],
+        gate: AbstractContextManager[Any],
+        marks: SentMarks | None = None,
+    ) -> bool:
         """Handle one claimed event and commit (see ``_handle``); False when it was not handled here."""
         if claim.context is not None:
             prefetch_context(session, claim.user_id, claim.event.chat_id, claim.context)
         event: dict[str, Any] = json.loads(claim.event.payload)
         now = self.clock()
+        taken: list[dict[str, Any]] = []
         try:
             with gate:
                 messages = self.handler(session, event, now)
@@ -315,17 +344,39 @@ class EventProcessor:
                 session.rollback()
                 return False
             written = self._enqueue(session, claim, messages, now)
+            taken = self._marks_along(session, marks)
             session.commit()
         except Exception as exc:
             session.rollback()
+            self._give_back(marks, taken)
             log.exception("event %s (%s) failed", claim.event.event_id, claim.event.type)
             self._record_failure(claim.pk, exc)
             return True
+        if marks is not None and taken:
+            marks.written()
         answers.extend(written)
         return True
 
+    @staticmethod
+    def _marks_along(session: Session, marks: SentMarks | None) -> list[dict[str, Any]]:
+        """Write the due ``marks`` in the session's transaction, about to commit; those written."""
+        taken = marks.take_due() if marks is not None else []
+        if taken:
+            SentMarks.write(session.connection(), taken)
+        return taken
+
+    @staticmethod
+    def _give_back(marks: SentMarks | None, taken: list[dict[str, Any]]) -> None:
+        if marks is not None and taken:
+            marks.give_back(taken)
+
     def _handle_batch(
-        self, session: Session, claims: list[_Claim], answers: list[Claimed], gate: AbstractContextManager[Any]
+        self,
+        session: Session,
+        claims: list[_Claim],
+        answers: list[Claimed],
+        gate: AbstractContextManager[Any],
+        marks: SentMarks | None = None,
     ) -> bool:
         """Handle claimed events in order in one transaction and commit; False (all rolled back) when
         any of them failed.
@@ -337,6 +388,7 @@ class EventProcessor:
         written: list[Claimed] = []
         seen: set[str | None] = set()  # senders and chats an earlier event of the batch may have changed
         held = _Held()
+        taken: list[dict[str, Any]] = []
         try:
             for claim in claims:
                 chat_id = claim.event.chat_id
@@ -357,11 +409,15 @@ class EventProcessor:
                 else:
                     written.extend(self._enqueue(session, claim, messages, now))
             written.extend(held.write(session))
+            taken = self._marks_along(session, marks)
             session.commit()
         except Exception:
             session.rollback()
+            self._give_back(marks, taken)
             log.debug("a batch of %d events failed", len(claims), exc_info=True)
             return False
+        if marks is not None and taken:
+            marks.written()
         answers.extend(written)
         return True
 
@@ -482,8 +538,9 @@ class WorkerPool:
     more events on a busy machine, they only slow the acknowledgements LINE waits for. Delivery
     needs no such limit, and with LINE a real network away it is most of a thread's time.
 
-    The threads mark the answers they delivered ``sent`` together (``SentMarks``): when a batch is
-    due after an event, when idle, and when the pool stops. Each thread keeps one database
+    The threads mark the answers they delivered ``sent`` together (``SentMarks``): once a batch is
+    due, in the transaction of the next event a thread handles (or of its next look that finds
+    none), when idle, and when the pool stops. Each thread keeps one database
     connection from one event to the next (no pool checkout and liveness ping per event). The
     periodic scan, ``scan_interval`` after a thread last handled an event, picks up events an
     earlier version left ``processing`` and sends pushes that are due.

@@ -178,3 +178,92 @@ def test_a_kept_answer_goes_out_as_its_text_unless_it_needs_more_than_one_reques
     first, rest = _answer_fields(claim, Kept(compact_json(seven), 7), now)  # LINE takes 5 per request
     assert (first["kind"], first["messages"], first["reply_token"]) == ("reply", seven[:5], "r" * 32)
     assert (rest["kind"], rest["messages"], rest["reply_token"]) == ("push", seven[5:], None)
+
+
+def outbox_statuses(live: LiveApp, events: list[dict[str, Any]]) -> list[str]:
+    """The status of each event's answer in the outbox, in the order of ``events``."""
+    from ita_core.models import OutboxMessage
+
+    ids = [event["webhookEventId"] for event in events]
+    with live.app.extensions["ita"].session_factory() as session:
+        rows = session.execute(
+            select(WebhookEvent.event_id, OutboxMessage.status)
+            .join(OutboxMessage, OutboxMessage.event_id == WebhookEvent.id)
+            .where(WebhookEvent.event_id.in_(ids))
+        ).all()
+    found = dict(rows)
+    return [found.get(event_id, "none") for event_id in ids]
+
+
+def test_due_sent_marks_go_in_the_next_events_transaction(make_live_app: Callable[..., LiveApp]) -> None:
+    from sqlalchemy import event as sa_event
+
+    from bot.outbox import SentMarks
+
+    failures = Counter[str]()
+
+    def handler(session: Session, event: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
+        if event["message"]["text"] == "พัง" and not failures:
+            failures["พัง"] += 1
+            raise RuntimeError("a bug outside the dispatcher, once")
+        return [{"type": "text", "text": "ตอบ"}]
+
+    live = make_live_app(load_demo=False, handler=handler, ITA_WORKER_THREADS="0")
+    svc = live.app.extensions["ita"]
+    processor = svc.processor
+    marks = SentMarks(svc.engine, max_batch=1)  # due as soon as one is held
+    commits: list[int] = []
+    sa_event.listen(svc.engine, "commit", lambda conn: commits.append(1))
+    source = linesim.user_source(linesim.user_id())
+    first, broken, second = (linesim.text_event(source, text) for text in ("หนึ่ง", "พัง", "สอง"))
+
+    with processor.connect() as connection:
+        assert live.deliver(first).status == 200
+        commits.clear()
+        assert processor.process_next(marks, connection=connection) == 1
+        assert len(commits) == 1 and len(marks) == 1  # answered; its mark held
+        assert outbox_statuses(live, [first]) == ["sending"]
+
+        # the next event's transaction fails: the mark is held again, not lost
+        assert live.deliver(broken).status == 200
+        assert processor.process_next(marks, connection=connection) == 1
+        assert len(marks) == 1 and outbox_statuses(live, [first]) == ["sending"]
+
+        # the next one commits (the failed event, tried again): the mark with it, no transaction of its own
+        assert live.deliver(second).status == 200
+        commits.clear()
+        assert processor.process_next(marks, connection=connection) == 1
+        assert len(commits) == 1
+        assert outbox_statuses(live, [first, broken, second]) == ["sent", "sending", "none"]
+        assert processor.process_next(marks, connection=connection) == 1
+        assert outbox_statuses(live, [broken, second]) == ["sent", "sending"]
+        assert len(marks) == 1  # the second answer's
+
+        # a look that finds nothing commits the due marks instead of rolling back
+        commits.clear()
+        assert processor.process_next(marks, connection=connection) == 0
+        assert len(commits) == 1 and len(marks) == 0
+        assert outbox_statuses(live, [first, broken, second]) == ["sent", "sent", "sent"]
+        commits.clear()
+        assert processor.process_next(marks, connection=connection) == 0
+        assert commits == []  # nothing held: rolled back
+    assert replies_per_token(live, [first, broken, second]) == {e["replyToken"]: 1 for e in (first, broken, second)}
+
+
+def test_sent_marks_not_due_wait_for_a_later_transaction(make_live_app: Callable[..., LiveApp]) -> None:
+    from bot.outbox import SentMarks
+
+    live = make_live_app(load_demo=False, handler=lambda s, e, n: [{"type": "text", "text": "ตอบ"}],
+                         ITA_WORKER_THREADS="0")
+    svc = live.app.extensions["ita"]
+    marks = SentMarks(svc.engine, max_batch=64, max_delay=3600)  # never due by age in this test
+    source = linesim.user_source(linesim.user_id())
+    events = [linesim.text_event(source, text) for text in ("หนึ่ง", "สอง")]
+    with svc.processor.connect() as connection:
+        for event in events:
+            assert live.deliver(event).status == 200
+            assert svc.processor.process_next(marks, connection=connection) == 1
+        assert svc.processor.process_next(marks, connection=connection) == 0
+    assert outbox_statuses(live, events) == ["sending", "sending"] and len(marks) == 2
+    assert marks.flush() == 2
+    assert outbox_statuses(live, events) == ["sent", "sent"]
