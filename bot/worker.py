@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -243,13 +244,17 @@ class EventProcessor:
         connection: Connection | None = None,
         gate: AbstractContextManager[Any] | None = None,
         batch: int = 1,
+        deliver: Callable[[list[Claimed]], None] | None = None,
     ) -> int:
         """Claim the oldest pending events no one else is claiming, up to ``batch``, and handle them
-        as ``process`` does (a batch in one transaction); how many were handled (0: none was waiting)."""
+        as ``process`` does (a batch in one transaction); how many were handled (0: none was waiting).
+
+        ``deliver``: takes the committed answers to send (``Deliveries.put``) instead of this thread
+        sending them before it returns."""
         if connection is None:
             with self._engine.connect() as pooled:
-                return self._process(pooled, None, gate or nullcontext(), marks, batch)
-        return self._process(connection, None, gate or nullcontext(), marks, batch)
+                return self._process(pooled, None, gate or nullcontext(), marks, batch, deliver)
+        return self._process(connection, None, gate or nullcontext(), marks, batch, deliver)
 
     def _process(
         self,
@@ -258,9 +263,13 @@ class EventProcessor:
         gate: AbstractContextManager[Any],
         marks: SentMarks | None,
         batch: int,
+        deliver: Callable[[list[Claimed]], None] | None = None,
     ) -> int:
         answers: list[Claimed] = []
         handled = self._handle(connection, event_pk, answers, gate, batch, marks)
+        if deliver is not None and answers:
+            deliver(answers)
+            return handled
         for claimed in answers:  # committed: now to LINE (no transaction open meanwhile)
             self.sender.deliver_claimed(claimed, connection=connection, marks=marks)
         return handled
@@ -681,6 +690,53 @@ class WorkerPool:
             self._scan_lock.release()
 
 
+class Deliveries:
+    """``ita worker``: a thread of its own that sends the answers the handling thread committed.
+
+    The handling thread claims and handles the next events while the answers before them are on
+    their way to LINE, instead of waiting for each call: one process answers more events a second,
+    and with fewer processes the batches are bigger (fewer transactions, less CPU per event). At
+    most ``depth`` answers wait (``put`` blocks beyond that: a slow LINE slows the handling down,
+    as it did when the handling thread sent them itself). The answers are committed ``sending``
+    before they are queued, so a crash leaves the ones waiting as a crash during the call to LINE
+    does (``bot.outbox``). Delivered answers are marked ``sent`` in ``marks``, which the handling
+    thread writes with its next transaction.
+    """
+
+    def __init__(self, sender: Sender, marks: SentMarks, depth: int = 2 * BATCH) -> None:
+        self.sender = sender
+        self.marks = marks
+        self._queue: queue.Queue[Claimed | None] = queue.Queue(maxsize=max(1, depth))
+        self._thread = threading.Thread(target=self._run, name="ita-deliveries", daemon=True)
+        self._thread.start()
+
+    def put(self, answers: list[Claimed]) -> None:
+        """Queue committed answers to send, in order (blocks while ``depth`` are waiting)."""
+        for claimed in answers:
+            self._queue.put(claimed)
+
+    def wait(self) -> None:
+        """Return once every answer queued so far has been sent (or has failed)."""
+        self._queue.join()
+
+    def close(self) -> None:
+        """Send what is queued, then stop the thread."""
+        self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            claimed = self._queue.get()
+            try:
+                if claimed is None:
+                    return
+                self.sender.deliver_claimed(claimed, marks=self.marks)
+            except Exception:  # the row stays ``sending``: as a crash during the call would leave it
+                log.exception("delivering outbox row %s failed", claimed.outbox_id if claimed else None)
+            finally:
+                self._queue.task_done()
+
+
 def run_separately(
     processor: EventProcessor,
     stop: threading.Event,
@@ -691,16 +747,20 @@ def run_separately(
     say: Callable[[str], None],
     listener: Listener | None = None,
 ) -> None:
-    """``ita worker``: handle events in this process, one at a time, until ``stop`` is set.
+    """``ita worker``: handle events in this process, one batch at a time, until ``stop`` is set.
 
-    Each pass takes the oldest pending event no one else is claiming until none is left
-    (``process_next``), on one connection kept from pass to pass, then writes its ``sent`` marks;
+    Each pass takes the oldest pending events no one else is claiming until none is left
+    (``process_next``), on one connection kept from pass to pass, and hands the committed answers to
+    ``Deliveries`` (with ``once``, it sends them itself); then it writes its ``sent`` marks;
     every ``scan`` seconds, even under a steady stream, it also handles events an earlier version
     left ``processing`` and sends pushes that are due. Idle, it looks again after ``interval``
     seconds, or at once when ``listener`` (PostgreSQL) hears that new events were stored
     (``bot.wakeup``). A failed pass is logged and tried again a second later (``once``: it raises).
     """
     marks = SentMarks(processor.factory.kw["bind"])
+    # answers go to LINE from a thread of their own while this one handles the next events
+    deliveries = None if once else Deliveries(processor.sender, marks)
+    deliver = deliveries.put if deliveries is not None else None
     kept: Connection | None = None  # as the web processes' threads keep theirs
     scan_at = 0.0
     while True:
@@ -709,11 +769,15 @@ def run_separately(
             if kept is None:
                 kept = processor.connect()
             batch = 1
-            while not stop.is_set() and (found := processor.process_next(marks, connection=kept, batch=batch)):
+            while not stop.is_set() and (
+                found := processor.process_next(marks, connection=kept, batch=batch, deliver=deliver)
+            ):
                 handled += found
                 batch = next_batch(batch, found, BATCH)
                 if time.monotonic() >= scan_at:
                     break  # the scan's turn
+            if deliveries is not None and (once or stop.is_set() or time.monotonic() >= scan_at):
+                deliveries.wait()  # their marks, before they are written below
             marks.flush()
             if once or time.monotonic() >= scan_at:
                 handled += processor.process_pending(limit=200, marks=marks)
@@ -734,6 +798,9 @@ def run_separately(
         if handled:
             say(f"handled {handled} event(s)")
         if once or stop.is_set():
+            if deliveries is not None:
+                deliveries.close()
+                marks.flush()
             if kept is not None:
                 kept.close()
             if listener is not None:

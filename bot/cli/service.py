@@ -45,7 +45,8 @@ def worker(once: bool, interval: float, scan: float) -> None:
 
     Run web processes with ITA_WORKER_THREADS=0 when this does the work; several may run side by
     side, and with the web processes' threads: each takes the oldest event no one else has, and an
-    event is only ever claimed once. One thread per process: start more processes for more. On
+    event is only ever claimed once. One handling thread per process (and one that sends the answers
+    to LINE meanwhile): start more processes for more. On
     PostgreSQL an idle worker is woken as soon as such web processes store new events (LISTEN/NOTIFY);
     --interval is then only the fallback.
     """

@@ -152,3 +152,51 @@ def test_worker_processes_side_by_side_answer_each_event_once(
     assert answers_per_token(fake_line, events) == {event["replyToken"]: 1 for event in events}
     assert not fake_line.rejected()  # no reply token was used twice
     assert rows(demo_engine, events) == [("done", 1)] * len(events)
+    # every answer was sent from the workers' delivery threads, and marked sent before they exited
+    assert outbox_statuses(demo_engine) == {"sent": len(events)}
+
+
+def outbox_statuses(engine: Engine) -> Counter[str]:
+    from ita_core.models import OutboxMessage
+
+    with make_session_factory(engine)() as session:
+        return Counter(session.scalars(select(OutboxMessage.status)))
+
+
+def test_deliveries_send_the_answers_in_order_from_a_thread_of_their_own(
+    fresh_engine: Engine, fake_line: FakeLine, caplog: pytest.LogCaptureFixture
+) -> None:
+    import threading
+
+    from bot.outbox import Claimed, SentMarks
+    from bot.worker import Deliveries
+
+    events = store(fresh_engine, fake_line, 4)
+    factory = make_session_factory(fresh_engine)
+    senders: list[str] = []
+
+    class Recording(Sender):
+        def deliver_claimed(self, claimed: Claimed, *args: Any, **kwargs: Any) -> str:
+            senders.append(threading.current_thread().name)
+            if len(senders) == 2:
+                raise RuntimeError("a bug while sending")  # the row stays sending; the thread goes on
+            return super().deliver_claimed(claimed, *args, **kwargs)
+
+    def handler(session: Session, event: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
+        return [{"type": "text", "text": "รับทราบ"}]
+
+    sender = Recording(factory, LineClient(fake_line.base_url, TOKEN), utcnow)
+    processor = EventProcessor(factory, handler, sender, utcnow)
+    marks = SentMarks(fresh_engine)
+    deliveries = Deliveries(sender, marks, depth=2)
+    with processor.connect() as connection:
+        assert processor.process_next(marks, connection=connection, batch=8, deliver=deliveries.put) == 4
+    deliveries.wait()
+    assert senders == ["ita-deliveries"] * 4
+    assert "delivering outbox row" in caplog.text
+    replied = [r.body["replyToken"] for r in fake_line.accepted(REPLY)]
+    assert replied == [events[0]["replyToken"], events[2]["replyToken"], events[3]["replyToken"]]  # in order
+    assert len(marks) == 3
+    deliveries.close()
+    assert marks.flush() == 3
+    assert outbox_statuses(fresh_engine) == {"sent": 3, "sending": 1}
