@@ -369,15 +369,21 @@ class EventProcessor:
     @staticmethod
     def _marks_along(session: Session, marks: SentMarks | None) -> list[dict[str, Any]]:
         """Write the due ``marks`` in the session's transaction, about to commit; those written."""
-        taken = marks.take_due() if marks is not None else []
-        if taken:
+        if marks is None or not (taken := marks.take_due()):
+            return []
+        try:
             SentMarks.write(session.connection(), taken)
+        except BaseException:
+            marks.give_back(taken, failed=True)  # the caller never sees them: held again here
+            raise
         return taken
 
     @staticmethod
     def _give_back(marks: SentMarks | None, taken: list[dict[str, Any]]) -> None:
+        """Hold again the marks of a transaction that rolled back, not due before ``retry_after``: if
+        writing them was what failed, the events tried again next go without them."""
         if marks is not None and taken:
-            marks.give_back(taken)
+            marks.give_back(taken, failed=True)
 
     def _handle_batch(
         self,

@@ -211,7 +211,7 @@ def test_due_sent_marks_go_in_the_next_events_transaction(make_live_app: Callabl
     live = make_live_app(load_demo=False, handler=handler, ITA_WORKER_THREADS="0")
     svc = live.app.extensions["ita"]
     processor = svc.processor
-    marks = SentMarks(svc.engine, max_batch=1)  # due as soon as one is held
+    marks = SentMarks(svc.engine, max_batch=1, retry_after=0.0)  # due as soon as one is held, or given back
     commits: list[int] = []
     sa_event.listen(svc.engine, "commit", lambda conn: commits.append(1))
     source = linesim.user_source(linesim.user_id())
@@ -267,3 +267,34 @@ def test_sent_marks_not_due_wait_for_a_later_transaction(make_live_app: Callable
     assert outbox_statuses(live, events) == ["sending", "sending"] and len(marks) == 2
     assert marks.flush() == 2
     assert outbox_statuses(live, events) == ["sent", "sent"]
+
+
+def test_marks_whose_write_fails_do_not_fail_the_events_after_them(
+    make_live_app: Callable[..., LiveApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A transaction that rolls back gives its marks back not due before ``retry_after``: if writing
+    them was what failed, the event is tried again without them and answered."""
+    from bot.outbox import SentMarks
+
+    live = make_live_app(load_demo=False, handler=lambda s, e, n: [{"type": "text", "text": "ตอบ"}],
+                         ITA_WORKER_THREADS="0")
+    svc = live.app.extensions["ita"]
+    marks = SentMarks(svc.engine, max_batch=1, retry_after=3600)
+    marks.add(10**9, datetime.now(UTC))  # a mark whose write this test makes fail
+    writes: list[int] = []
+
+    def failing_write(conn: Any, batch: list[dict[str, Any]]) -> None:
+        writes.append(len(batch))
+        raise RuntimeError("the marks' UPDATE failed")
+
+    event = linesim.text_event(linesim.user_source(linesim.user_id()), "หนึ่ง")
+    assert live.deliver(event).status == 200
+    monkeypatch.setattr(SentMarks, "write", staticmethod(failing_write))  # our own code: a fault injected
+    with svc.processor.connect() as connection:
+        assert svc.processor.process_next(marks, connection=connection) == 1  # failed, with the marks
+        assert statuses(live, [event]) == [("pending", 1)] and len(marks) == 1
+        assert svc.processor.process_next(marks, connection=connection) == 1  # again, without them
+    assert writes == [1]
+    assert statuses(live, [event]) == [("done", 2)]
+    assert replies_per_token(live, [event]) == {event["replyToken"]: 1}
+    assert len(marks) == 2 and not marks.due()  # the given-back one and the new answer's, until retry_after
