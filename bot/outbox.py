@@ -249,9 +249,9 @@ class SentMarks:
     transaction: three more round trips on PostgreSQL, a second turn at SQLite's one write lock. The
     marks are held here and written together (one executemany) once ``max_batch`` have gathered or
     the oldest has waited ``max_delay`` seconds: by a worker in the transaction of the next event it
-    handles (``take_due``, ``write``; held again if that rolls back, not due before ``retry_after``), so that they take no
-    transaction of their own while events keep coming; else when the worker threads are idle
-    (``flush_due``) and when they stop (``flush``).
+    handles (``take_due``, ``write``; held again if that rolls back, not due before
+    ``retry_after``), so that they take no transaction of their own while events keep coming; else
+    when the worker threads are idle (``flush_due``) and when they stop (``flush``).
 
     A crash before the marks are written leaves those rows ``sending``, exactly as a crash during
     the call to LINE does: a reply then ends ``unknown`` (never sent twice), a push is sent again
