@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import secrets
 import threading
 import time
 import uuid
@@ -60,7 +61,7 @@ def new_retry_key() -> str:
     """A new X-Line-Retry-Key: a version 7 UUID (RFC 9562: 48 bits of milliseconds since the epoch,
     then random bits). Any UUID serves LINE; time-ordered ones go in at the end of the outbox's
     unique index instead of at a random page of it, so a commit writes one index page, not one per row."""
-    value = (time.time_ns() // 1_000_000) << 80 | 0x7 << 76 | uuid.uuid4().int & ((1 << 76) - 1)
+    value = (time.time_ns() // 1_000_000) << 80 | 0x7 << 76 | secrets.randbits(76)
     value = value & ~(0b11 << 62) | 0b10 << 62  # the RFC's variant
     return str(uuid.UUID(int=value))
 

@@ -286,8 +286,8 @@ class EventProcessor:
         """Claim (which marks the events done), handle, write the answers to the outbox, commit: one
         transaction; how many events were handled here, their answers added to ``answers``.
 
-        ``marks`` that are due (``SentMarks.take_due``) are written in the same transaction, and held
-        again if it rolls back: no transaction of their own while the worker has events to handle
+        ``marks`` that are due are written in the same transaction (``_commit``), and held again if
+        it rolls back: no transaction of their own while the worker has events to handle
         (on SQLite one turn less at the write lock, on PostgreSQL a BEGIN and a COMMIT less). A
         look that finds no event commits them instead of rolling back.
 
@@ -305,7 +305,7 @@ class EventProcessor:
         with self.factory(bind=connection) as session:
             claims = self._claim(session, event_pk, batch)
             if not claims:
-                self._commit_marks(session, marks)
+                self._end_empty_look(session, marks)
                 return 0
             if len(claims) == 1:
                 return int(self._handle_one(session, claims[0], answers, gate, marks))
@@ -315,20 +315,34 @@ class EventProcessor:
         return sum(self._handle(connection, claim.pk, answers, gate, 1, marks) for claim in claims)
 
     @staticmethod
-    def _commit_marks(session: Session, marks: SentMarks | None) -> None:
+    def _commit(session: Session, marks: SentMarks | None) -> None:
+        """Commit the session's transaction with the due ``marks`` (``SentMarks.take_due``) written in
+        it. If writing or committing fails, the marks are held again, not due before ``retry_after``
+        (if writing them was what failed, the events tried again next go without them), and the
+        error is raised."""
+        taken = marks.take_due() if marks is not None else []
+        try:
+            if taken:
+                SentMarks.write(session.connection(), taken)
+            session.commit()
+        except BaseException:
+            if marks is not None and taken:
+                marks.give_back(taken, failed=True)
+            raise
+        if marks is not None and taken:
+            marks.written()
+
+    @classmethod
+    def _end_empty_look(cls, session: Session, marks: SentMarks | None) -> None:
         """End a transaction that claimed nothing: commit the due ``marks`` in it, or roll it back."""
-        if marks is None or not (taken := marks.take_due()):
+        if marks is None or not marks.due():
             session.rollback()
             return
         try:
-            SentMarks.write(session.connection(), taken)
-            session.commit()
+            cls._commit(session, marks)
         except Exception:
             session.rollback()
-            log.exception("marking %d delivered outbox row(s) sent failed", len(taken))
-            marks.give_back(taken, failed=True)
-            return
-        marks.written()
+            log.exception("marking delivered outbox rows sent failed; trying again later")
 
     def _handle_one(
         self,
@@ -343,7 +357,6 @@ class EventProcessor:
             prefetch_context(session, claim.user_id, claim.event.chat_id, claim.context)
         event: dict[str, Any] = json.loads(claim.event.payload)
         now = self.clock()
-        taken: list[dict[str, Any]] = []
         try:
             with gate:
                 messages = self.handler(session, event, now)
@@ -353,37 +366,14 @@ class EventProcessor:
                 session.rollback()
                 return False
             written = self._enqueue(session, claim, messages, now)
-            taken = self._marks_along(session, marks)
-            session.commit()
+            self._commit(session, marks)
         except Exception as exc:
             session.rollback()
-            self._give_back(marks, taken)
             log.exception("event %s (%s) failed", claim.event.event_id, claim.event.type)
             self._record_failure(claim.pk, exc)
             return True
-        if marks is not None and taken:
-            marks.written()
         answers.extend(written)
         return True
-
-    @staticmethod
-    def _marks_along(session: Session, marks: SentMarks | None) -> list[dict[str, Any]]:
-        """Write the due ``marks`` in the session's transaction, about to commit; those written."""
-        if marks is None or not (taken := marks.take_due()):
-            return []
-        try:
-            SentMarks.write(session.connection(), taken)
-        except BaseException:
-            marks.give_back(taken, failed=True)  # the caller never sees them: held again here
-            raise
-        return taken
-
-    @staticmethod
-    def _give_back(marks: SentMarks | None, taken: list[dict[str, Any]]) -> None:
-        """Hold again the marks of a transaction that rolled back, not due before ``retry_after``: if
-        writing them was what failed, the events tried again next go without them."""
-        if marks is not None and taken:
-            marks.give_back(taken, failed=True)
 
     def _handle_batch(
         self,
@@ -403,7 +393,6 @@ class EventProcessor:
         written: list[Claimed] = []
         seen: set[str | None] = set()  # senders and chats an earlier event of the batch may have changed
         held = _Held()
-        taken: list[dict[str, Any]] = []
         try:
             for claim in claims:
                 chat_id = claim.event.chat_id
@@ -424,15 +413,11 @@ class EventProcessor:
                 else:
                     written.extend(self._enqueue(session, claim, messages, now))
             written.extend(held.write(session))
-            taken = self._marks_along(session, marks)
-            session.commit()
+            self._commit(session, marks)
         except Exception:
             session.rollback()
-            self._give_back(marks, taken)
             log.debug("a batch of %d events failed", len(claims), exc_info=True)
             return False
-        if marks is not None and taken:
-            marks.written()
         answers.extend(written)
         return True
 
@@ -782,7 +767,7 @@ def run_separately(
                 batch = next_batch(batch, found, BATCH)
                 if time.monotonic() >= scan_at:
                     break  # the scan's turn
-            if deliveries is not None and (once or stop.is_set() or time.monotonic() >= scan_at):
+            if deliveries is not None and (stop.is_set() or time.monotonic() >= scan_at):
                 deliveries.wait()  # their marks, before they are written below
             marks.flush()
             if once or time.monotonic() >= scan_at:

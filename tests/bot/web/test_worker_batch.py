@@ -11,16 +11,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import linesim
 from bot.config import Settings
 from bot.dispatch import Ctx, Dispatcher, build_dispatcher, save_conversation
+from bot.outbox import SentMarks
 from bot.worker import next_batch
 from ita_core.accounts import create_invite
 from ita_core.db import unit_of_work
-from ita_core.models import Conversation, WebhookEvent
+from ita_core.models import Conversation, OutboxMessage, WebhookEvent
 from tests.bot.conftest import SECRET, LiveApp
 
 REPLY = "/v2/bot/message/reply"
@@ -182,8 +184,6 @@ def test_a_kept_answer_goes_out_as_its_text_unless_it_needs_more_than_one_reques
 
 def outbox_statuses(live: LiveApp, events: list[dict[str, Any]]) -> list[str]:
     """The status of each event's answer in the outbox, in the order of ``events``."""
-    from ita_core.models import OutboxMessage
-
     ids = [event["webhookEventId"] for event in events]
     with live.app.extensions["ita"].session_factory() as session:
         rows = session.execute(
@@ -196,10 +196,6 @@ def outbox_statuses(live: LiveApp, events: list[dict[str, Any]]) -> list[str]:
 
 
 def test_due_sent_marks_go_in_the_next_events_transaction(make_live_app: Callable[..., LiveApp]) -> None:
-    from sqlalchemy import event as sa_event
-
-    from bot.outbox import SentMarks
-
     failures = Counter[str]()
 
     def handler(session: Session, event: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
@@ -251,8 +247,6 @@ def test_due_sent_marks_go_in_the_next_events_transaction(make_live_app: Callabl
 
 
 def test_sent_marks_not_due_wait_for_a_later_transaction(make_live_app: Callable[..., LiveApp]) -> None:
-    from bot.outbox import SentMarks
-
     live = make_live_app(load_demo=False, handler=lambda s, e, n: [{"type": "text", "text": "ตอบ"}],
                          ITA_WORKER_THREADS="0")
     svc = live.app.extensions["ita"]
@@ -274,8 +268,6 @@ def test_marks_whose_write_fails_do_not_fail_the_events_after_them(
 ) -> None:
     """A transaction that rolls back gives its marks back not due before ``retry_after``: if writing
     them was what failed, the event is tried again without them and answered."""
-    from bot.outbox import SentMarks
-
     live = make_live_app(load_demo=False, handler=lambda s, e, n: [{"type": "text", "text": "ตอบ"}],
                          ITA_WORKER_THREADS="0")
     svc = live.app.extensions["ita"]
